@@ -1,0 +1,119 @@
+"""python -m labs list | run | doctor"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+from labs import faults, lab, models, patterns, runtime, workloads
+from labs.errors import RunError, RunTimeout, UsageError
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # One line, like every other bad input (argparse would print the usage first).
+        raise UsageError(f"{message} (see 'python -m labs {self.prog.split()[-1]} --help')")
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    print("workloads:")
+    for workload in workloads.all_workloads():
+        print(f"  {workload.name:<14} {workload.kind:<4} {workload.description}")
+    print("models:")
+    for name in models.names():
+        cls = models.get(name)
+        why = cls.unavailable_reason()
+        print(f"  {name:<21} {'available' if why is None else 'unavailable: ' + why}")
+    print("patterns:")
+    for name in patterns.NAMES:
+        print(f"  {name}")
+    return 0
+
+
+def _cmd_doctor(args: argparse.Namespace) -> int:
+    facts = runtime.facts()
+    if args.json:
+        print(json.dumps(facts, indent=2, sort_keys=True))
+    else:
+        for key, value in facts.items():
+            print(f"{key:<24} {value}")
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    # Validate everything before running anything.
+    workload = workloads.get(args.workload)
+    model_class = models.available(args.model)
+    pattern = patterns.check_name(args.pattern)
+    workers = lab.check_workers(lab.parse_int("workers", args.workers))
+    size = lab.parse_positive_int("size", args.size) if args.size is not None else workload.sizes["default"]
+    timeout = float(lab.parse_positive_int("timeout", args.timeout))
+    if args.fault == "kill" and model_class.in_process:
+        raise UsageError(
+            f"--fault kill needs a model whose workers are processes; {args.model!r} runs inside the lab"
+        )
+    combination = lab.Combination(workload.name, args.model, pattern, workers)
+    tasks = workload.make_tasks(size)
+    facts = runtime.facts()
+    gil = "GIL on" if facts["gil_enabled"] else "GIL off"
+    print(f"{combination}: {size} tasks on Python {facts['version']} ({facts['tag']}, {gil})")
+
+    task_func = faults.FUNCTIONS[args.fault] if args.fault else workload.task
+    if not args.fault:
+        lab.serial_reference(workload, tasks)  # warm-up: imports, caches, frequency ramp
+        serial_time, expected = lab.timed(lambda: lab.serial_reference(workload, tasks))
+        print(f"  {'serial':<22}{serial_time:9.4f} s")
+    with model_class(workers) as model:
+        lab.execute(model, pattern, task_func, tasks, combination, timeout)  # warm-up job
+        model_time, results = lab.timed(
+            lambda: lab.execute(model, pattern, task_func, tasks, combination, timeout)
+        )
+    lab.verify(combination, results, expected)
+    print(f"  {args.model:<22}{model_time:9.4f} s")
+    print(f"  {'speedup':<22}{serial_time / model_time:9.2f}x vs serial")
+    print(f"  {'verified':<22}{len(results)} results equal the serial reference")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="labs", description="gil-lab: one workload, every execution model.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    commands.add_parser("list", help="workloads, models (available here or why not), patterns")
+    doctor = commands.add_parser("doctor", help="facts about this runtime")
+    doctor.add_argument("--json", action="store_true", help="print them as JSON")
+    run = commands.add_parser("run", help="run one combination once, verified, with its speedup vs serial")
+    run.add_argument("-w", "--workload", required=True, help=f"one of: {', '.join(workloads.NAMES)}")
+    run.add_argument("-m", "--model", required=True, help=f"one of: {', '.join(models.names())}")
+    run.add_argument("-p", "--pattern", default="n-workers", help=f"one of: {', '.join(patterns.NAMES)}")
+    run.add_argument("-n", "--workers", default="2", help="worker count, 1..1024 (default 2)")
+    run.add_argument("--size", help="number of tasks (default: the workload's default size)")
+    run.add_argument("--timeout", default=str(int(lab.DEFAULT_TIMEOUT)), help="seconds before a run is ended")
+    run.add_argument("--fault", choices=faults.KINDS, help="inject a fault (tests the lab's fault handling)")
+    return parser
+
+
+_COMMANDS = {"list": _cmd_list, "doctor": _cmd_doctor, "run": _cmd_run}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        return _COMMANDS[args.command](args)
+    except UsageError as exc:
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return 2
+    except RunError as exc:
+        print(f"ERROR: {exc}", file=sys.stderr)
+        if isinstance(exc, RunTimeout):
+            # A hung task may still hold a thread or subinterpreter that nothing can stop: leave now.
+            sys.stderr.flush()
+            sys.stdout.flush()
+            os._exit(1)
+        return 1
+    except KeyboardInterrupt:
+        print("ERROR: interrupted", file=sys.stderr)
+        return 130

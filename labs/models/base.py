@@ -1,0 +1,72 @@
+"""The one small interface every execution model implements.
+
+A model starts N workers (outside any timed region), runs calls on them by name, offers its own
+queue type for the pipeline pattern, and shuts down. Patterns (``labs.patterns``) are written once
+on top of this; models know nothing about workloads.
+"""
+
+from __future__ import annotations
+
+import queue
+from abc import ABC, abstractmethod
+from concurrent.futures import Future
+from typing import Any, Protocol
+
+
+class Channel(Protocol):
+    """A queue a pipeline can pass between the lab and the model's workers."""
+
+    def put(self, item: Any) -> None: ...
+
+    def get(self, timeout: float) -> Any:
+        """Next item; raises queue.Empty after *timeout* seconds."""
+        ...
+
+
+Empty = queue.Empty
+
+
+class Model(ABC):
+    """An execution model with a fixed number of workers."""
+
+    name: str = ""
+    description: str = ""
+    #: True when a worker runs inside the lab's own process (a killed worker would kill the lab).
+    in_process: bool = True
+    #: The queue type its pipeline uses, for the record.
+    queue_type: str = ""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+
+    @classmethod
+    def unavailable_reason(cls) -> str | None:
+        """None when this model can run on this runtime, else why not (one phrase)."""
+        return None
+
+    def facts(self) -> dict[str, Any]:
+        """What this model records in metadata besides its name (e.g. start method, API source)."""
+        return {}
+
+    @abstractmethod
+    def start(self) -> None:
+        """Start all workers, so that no timed job pays for their creation."""
+
+    @abstractmethod
+    def submit(self, func: str, *args: Any) -> Future:
+        """Call the function named *func* ("module:name") with *args* in a worker."""
+
+    @abstractmethod
+    def channels(self) -> tuple[Channel, Channel]:
+        """An (inbound, outbound) pair of the model's own queue type, usable from its workers."""
+
+    @abstractmethod
+    def shutdown(self, *, abandon: bool = False) -> None:
+        """Stop the workers. With *abandon*, do not wait for running calls (kill what can be killed)."""
+
+    def __enter__(self) -> Model:
+        self.start()
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        self.shutdown(abandon=exc is not None)

@@ -1,0 +1,53 @@
+"""interpreters-pool: PEP 734 InterpreterPoolExecutor (stdlib on 3.14+, the backport on 3.12/3.13).
+
+Each worker is a subinterpreter with its own GIL, running in its own thread.
+"""
+
+from __future__ import annotations
+
+import sys
+from concurrent.futures import Future, wait
+from typing import Any
+
+from labs import interpreters_api
+from labs.models._interpreter_queue import InterpreterChannel
+from labs.models.base import Channel, Model
+from labs.worker import call, warm_up
+
+
+def path_setup_code() -> str:
+    """Code that gives a new interpreter the lab's sys.path (a checkout that is not installed, say)."""
+    return f"import sys; sys.path[:] = {list(sys.path)!r}"
+
+
+class InterpretersPool(Model):
+    name = "interpreters-pool"
+    description = "PEP 734 InterpreterPoolExecutor: one subinterpreter (own GIL) per worker thread"
+    queue_type = "interpreters queue"
+
+    @classmethod
+    def unavailable_reason(cls) -> str | None:
+        found, why = interpreters_api.source()
+        return None if found else f"interpreters: {why}"
+
+    def facts(self) -> dict[str, Any]:
+        return {"interpreters_api": interpreters_api.source()[0]}
+
+    def start(self) -> None:
+        executor_class = interpreters_api.pool_executor_class()
+        # The initializer is pickled by name, so it must be something every interpreter already has.
+        self._pool = executor_class(self.workers, initializer=exec, initargs=(path_setup_code(),))
+        wait([self._pool.submit(warm_up, 0.05) for _ in range(self.workers)])
+
+    def submit(self, func: str, *args: Any) -> Future:
+        return self._pool.submit(call, func, *args)
+
+    def channels(self) -> tuple[Channel, Channel]:
+        return InterpreterChannel(), InterpreterChannel()
+
+    def shutdown(self, *, abandon: bool = False) -> None:
+        # A running interpreter cannot be stopped from outside; abandoning leaves it to the process's exit.
+        self._pool.shutdown(wait=not abandon, cancel_futures=True)
+
+
+MODELS = (InterpretersPool,)

@@ -1,0 +1,132 @@
+"""interpreters-raw: N subinterpreters created by hand, each serving calls from an interpreters queue.
+
+No executor: the lab puts (call id, function name, args) on one shared queue, every interpreter runs
+``serve`` in its own thread, and one collector thread in the lab turns replies into futures.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import traceback
+from concurrent.futures import Future
+from typing import Any
+
+from labs import interpreters_api
+from labs.models._interpreter_queue import InterpreterChannel, poll_get
+from labs.models.base import Channel, Empty, Model
+from labs.models.interpreters_pool import path_setup_code
+
+STOP = None
+_IDLE_POLL = 3600.0  # a serving interpreter waits this long for work before checking again
+
+
+def _import_queues() -> None:
+    interpreters_api.interpreters().create_queue  # noqa: B018  (the attribute imports the queue module)
+
+
+def serve(calls: Any, replies: Any) -> None:
+    """Runs inside each subinterpreter until it receives STOP."""
+    from labs.worker import call
+
+    while True:
+        try:
+            message = poll_get(calls, _IDLE_POLL)
+        except Empty:
+            continue
+        if message is STOP:
+            return
+        call_id, func, args = message
+        try:
+            replies.put((call_id, True, call(func, *args)))
+        except BaseException:
+            replies.put((call_id, False, traceback.format_exc()))
+
+
+class WorkerError(Exception):
+    """A call raised inside a subinterpreter; the message is its formatted traceback."""
+
+
+class InterpretersRaw(Model):
+    name = "interpreters-raw"
+    description = "PEP 734 interpreters created by hand, fed through interpreters queues"
+    queue_type = "interpreters queue"
+
+    @classmethod
+    def unavailable_reason(cls) -> str | None:
+        found, why = interpreters_api.source()
+        return None if found else f"interpreters: {why}"
+
+    def facts(self) -> dict[str, Any]:
+        return {"interpreters_api": interpreters_api.source()[0]}
+
+    def start(self) -> None:
+        api = interpreters_api.interpreters()
+        self._calls = api.create_queue()
+        self._replies = api.create_queue()
+        self._pending: dict[int, Future] = {}
+        self._ids = itertools.count()
+        self._closing = threading.Event()
+        self._interpreters = []
+        self._threads = []
+        # Queues can be handed to an interpreter only once it has imported the queue module itself.
+        setup = "\n".join(
+            (
+                path_setup_code(),
+                "from labs.models.interpreters_raw import serve, _import_queues",
+                "_import_queues()",
+            )
+        )
+        for index in range(self.workers):
+            interp = api.create()
+            interp.exec(setup)
+            interp.prepare_main(calls=self._calls, replies=self._replies)
+            thread = threading.Thread(
+                target=interp.exec, args=("serve(calls, replies)",), name=f"labs-interp-{index}", daemon=True
+            )
+            thread.start()
+            self._interpreters.append(interp)
+            self._threads.append(thread)
+        self._collector = threading.Thread(target=self._collect, name="labs-interp-replies", daemon=True)
+        self._collector.start()
+        for future in [self.submit("labs.worker:warm_up", 0.05) for _ in range(self.workers)]:
+            future.result()
+
+    def _collect(self) -> None:
+        while not self._closing.is_set():
+            try:
+                call_id, ok, value = poll_get(self._replies, 0.1)
+            except Empty:
+                continue
+            future = self._pending.pop(call_id)
+            if ok:
+                future.set_result(value)
+            else:
+                future.set_exception(WorkerError(value))
+
+    def submit(self, func: str, *args: Any) -> Future:
+        call_id = next(self._ids)
+        future: Future = Future()
+        self._pending[call_id] = future
+        self._calls.put((call_id, func, args))
+        return future
+
+    def channels(self) -> tuple[Channel, Channel]:
+        return InterpreterChannel(), InterpreterChannel()
+
+    def shutdown(self, *, abandon: bool = False) -> None:
+        for _ in self._threads:
+            self._calls.put(STOP)
+        if not abandon:
+            for thread in self._threads:
+                thread.join()
+            for interp in self._interpreters:
+                interp.close()
+        # An abandoned interpreter is still running a task; it ends with the process.
+        self._closing.set()
+        self._collector.join()
+        for future in self._pending.values():
+            future.cancel()
+
+
+MODELS = (InterpretersRaw,)

@@ -1,0 +1,95 @@
+"""gil-lab sessions. `nox -l` lists them; options after `--` pass through to the lab."""
+
+from __future__ import annotations
+
+import sys
+import tomllib
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT))
+
+from labs import discovery  # noqa: E402  (the lab's own discovery, importable without installing)
+
+nox.options.sessions = ["tests", "lint"]
+nox.options.default_venv_backend = "none"  # each matrix interpreter gets a venv made below
+
+
+def _group(name: str) -> list[str]:
+    with open(ROOT / "pyproject.toml", "rb") as file:
+        return tomllib.load(file)["dependency-groups"][name]
+
+
+def _select(session: nox.Session, args: list[str]) -> tuple[list[discovery.Interpreter], list[str]]:
+    """Interpreters from `--python TAG[,TAG]` (default: the whole matrix) and the remaining args."""
+    wanted, rest = list(discovery.MATRIX), []
+    it = iter(args)
+    for arg in it:
+        if arg == "--python" or arg.startswith("--python="):
+            value = arg.split("=", 1)[1] if "=" in arg else next(it, "")
+            wanted = [tag for tag in value.split(",") if tag]
+            bad = [tag for tag in wanted if tag not in discovery.MATRIX]
+            if bad or not wanted:
+                _usage_error(
+                    f"unknown interpreter {','.join(bad) or value!r}; valid: {', '.join(discovery.MATRIX)}"
+                )
+        else:
+            rest.append(arg)
+    found, missing = discovery.discover(wanted)
+    for tag, why in missing.items():
+        session.log(f"skip {tag}: {why}")
+    if not found:
+        _usage_error(f"no interpreter of {', '.join(wanted)} found: {'; '.join(missing.values())}")
+    return [found[tag] for tag in wanted if tag in found], rest
+
+
+def _usage_error(message: str) -> None:
+    print(f"ERROR: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def _venv(session: nox.Session, interpreter: discovery.Interpreter, purpose: str, *groups: str) -> str:
+    """A venv for *interpreter* with the lab and *groups* installed; returns its python."""
+    venv = ROOT / ".nox" / f"{purpose}-{interpreter.tag}"
+    python = venv / "bin" / "python"
+    if not python.exists():
+        session.run(interpreter.path, "-m", "venv", str(venv), external=True, silent=True)
+    requirements = [req for group in groups for req in _group(group)]
+    session.run(
+        str(python),
+        "-m",
+        "pip",
+        "install",
+        "-q",
+        "--disable-pip-version-check",
+        str(ROOT),
+        *requirements,
+        external=True,
+        silent=True,
+    )
+    return str(python)
+
+
+@nox.session(python=False)
+def tests(session: nox.Session) -> None:
+    """Run pytest on every matrix interpreter present (3.12, 3.13, 3.13t, 3.14, 3.14t, 3.15[t])."""
+    interpreters, pytest_args = _select(session, list(session.posargs))
+    ran = []
+    for interpreter in interpreters:
+        session.log(f"tests on {interpreter.tag} ({interpreter.version}, {interpreter.path})")
+        python = _venv(session, interpreter, "tests", "test")
+        session.run(python, "-m", "pytest", *pytest_args, external=True)
+        ran.append(f"{interpreter.tag} ({interpreter.version})")
+    session.log(f"tests passed on: {', '.join(ran)}")
+
+
+@nox.session(python=False)
+def lint(session: nox.Session) -> None:
+    """Ruff over the lab, its tests and this file."""
+    session.run(sys.executable, "-m", "pip", "install", "-q", *_group("lint"), external=True, silent=True)
+    session.run(sys.executable, "-m", "ruff", "check", "labs", "tests", "noxfile.py", external=True)
+    session.run(
+        sys.executable, "-m", "ruff", "format", "--check", "labs", "tests", "noxfile.py", external=True
+    )
