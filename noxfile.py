@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 import tomllib
 from pathlib import Path
@@ -22,8 +24,10 @@ def _group(name: str) -> list[str]:
         return tomllib.load(file)["dependency-groups"][name]
 
 
-def _select(session: nox.Session, args: list[str]) -> tuple[list[discovery.Interpreter], list[str]]:
-    """Interpreters from `--python TAG[,TAG]` (default: the whole matrix) and the remaining args."""
+def _select(
+    session: nox.Session, args: list[str]
+) -> tuple[list[discovery.Interpreter], dict[str, str], list[str]]:
+    """Interpreters from `--python TAG[,TAG]` (default: the matrix), why others are missing, the rest."""
     wanted, rest = list(discovery.MATRIX), []
     it = iter(args)
     for arg in it:
@@ -42,7 +46,7 @@ def _select(session: nox.Session, args: list[str]) -> tuple[list[discovery.Inter
         session.log(f"skip {tag}: {why}")
     if not found:
         _usage_error(f"no interpreter of {', '.join(wanted)} found: {'; '.join(missing.values())}")
-    return [found[tag] for tag in wanted if tag in found], rest
+    return [found[tag] for tag in wanted if tag in found], missing, rest
 
 
 def _usage_error(message: str) -> None:
@@ -75,7 +79,7 @@ def _venv(session: nox.Session, interpreter: discovery.Interpreter, purpose: str
 @nox.session(python=False)
 def tests(session: nox.Session) -> None:
     """Run pytest on every matrix interpreter present (3.12, 3.13, 3.13t, 3.14, 3.14t, 3.15[t])."""
-    interpreters, pytest_args = _select(session, list(session.posargs))
+    interpreters, _, pytest_args = _select(session, list(session.posargs))
     ran = []
     for interpreter in interpreters:
         session.log(f"tests on {interpreter.tag} ({interpreter.version}, {interpreter.path})")
@@ -93,3 +97,43 @@ def lint(session: nox.Session) -> None:
     session.run(
         sys.executable, "-m", "ruff", "format", "--check", "labs", "tests", "noxfile.py", external=True
     )
+
+
+OUTCOME = {0: "ok", 1: "some benches failed", 130: "interrupted"}
+
+
+@nox.session(python=False)
+def bench(session: nox.Session) -> None:
+    """The pyperf-timed matrix on every interpreter (3.13t also with PYTHON_GIL=1), kept in results/."""
+    interpreters, missing, bench_args = _select(session, list(session.posargs))
+    outcomes = []
+    for interpreter in interpreters:
+        python = _venv(session, interpreter, "bench")
+        runs = [(interpreter.tag, {})]
+        if interpreter.free_threaded:
+            runs.append((f"{interpreter.tag}-gil", {"PYTHON_GIL": "1"}))  # same binary, GIL forced on
+        for tag, env in runs:
+            session.log(
+                f"bench on {tag} ({interpreter.version}): {python} -m labs bench {' '.join(bench_args)}"
+            )
+            # Run directly: nox's session.run does not hand back the exit code, which tells failed
+            # benches (1) from bad input (2) and Ctrl-C (130).
+            code = subprocess.run(
+                [python, "-m", "labs", "bench", *bench_args], env={**os.environ, **env}
+            ).returncode
+            if code == 2:
+                raise SystemExit(2)  # bad input: the lab printed the one line that says why
+            outcomes.append(f"{tag}: {OUTCOME.get(code, f'exit code {code}')}")
+            if code == 130:
+                break
+    for tag, why in missing.items():
+        outcomes.append(f"{tag}: skipped, {why}")
+    session.log("summary: " + "; ".join(outcomes))
+    if any(
+        code not in ("ok",) and not line.split(": ", 1)[1].startswith("skipped")
+        for line in outcomes
+        for code in [line.split(": ", 1)[1]]
+    ):
+        session.error(
+            "some benches failed or were interrupted; see the lines above and each run's 'labs' record"
+        )

@@ -16,7 +16,8 @@ from labs.errors import RunError, RunTimeout, UsageError
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         # One line, like every other bad input (argparse would print the usage first).
-        raise UsageError(f"{message} (see 'python -m labs {self.prog.split()[-1]} --help')")
+        command = " ".join(self.prog.split()[1:])
+        raise UsageError(f"{message} (see 'python -m labs {command + ' ' if command else ''}--help')")
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
@@ -93,10 +94,30 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--size", help="number of tasks (default: the workload's default size)")
     run.add_argument("--timeout", default=str(int(lab.DEFAULT_TIMEOUT)), help="seconds before a run is ended")
     run.add_argument("--fault", choices=faults.KINDS, help="inject a fault (tests the lab's fault handling)")
+    bench = commands.add_parser(
+        "bench", help="the pyperf-timed matrix on this runtime, stored under results/"
+    )
+    bench.add_argument("-w", "--workload", action="append", help="workloads, comma-separated (default: all)")
+    bench.add_argument("-m", "--model", action="append", help="models, comma-separated (default: all here)")
+    bench.add_argument("-p", "--pattern", action="append", help="patterns, comma-separated (default: all)")
+    bench.add_argument("-n", "--workers", action="append", help="worker counts (default: 1, 2, 4 .. CPUs)")
+    bench.add_argument("--kind", choices=("cpu", "io"), help="only workloads of this kind")
+    bench.add_argument("--quick", action="store_true", help="smoke run of everything: smallest sizes")
+    bench.add_argument("--rigorous", action="store_true", help="pyperf --rigorous, full sizes and sweeps")
+    bench.add_argument("--results", default="results", help="results directory (default: ./results)")
+    bench.add_argument("--no-startup", action="store_true", help="skip the worker start-up benches")
+    bench.add_argument("--bench-timeout", default="900", help="seconds before one bench is ended")
+    bench.add_argument("--dry-run", action="store_true", help="print the plan and stop")
     return parser
 
 
-_COMMANDS = {"list": _cmd_list, "doctor": _cmd_doctor, "run": _cmd_run}
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from labs import bench
+
+    return bench.run(args)
+
+
+_COMMANDS = {"list": _cmd_list, "doctor": _cmd_doctor, "run": _cmd_run, "bench": _cmd_bench}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -44,7 +44,7 @@ class Asyncio(Model):
         self._loop.set_default_executor(self._executor)
         self._thread = threading.Thread(target=self._loop.run_forever, name="labs-asyncio-loop", daemon=True)
         self._thread.start()
-        for future in [self.submit("labs.worker:warm_up", 0.02) for _ in range(self.workers)]:
+        for future in [self.submit("labs.worker:warm_up", self.warm_delay) for _ in range(self.workers)]:
             future.result()
 
     async def _call(self, func: str, args: tuple[Any, ...]) -> Any:

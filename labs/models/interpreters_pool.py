@@ -37,7 +37,7 @@ class InterpretersPool(Model):
         executor_class = interpreters_api.pool_executor_class()
         # The initializer is pickled by name, so it must be something every interpreter already has.
         self._pool = executor_class(self.workers, initializer=exec, initargs=(path_setup_code(),))
-        wait([self._pool.submit(warm_up, 0.05) for _ in range(self.workers)])
+        wait([self._pool.submit(warm_up, self.warm_delay) for _ in range(self.workers)])
 
     def submit(self, func: str, *args: Any) -> Future:
         return self._pool.submit(call, func, *args)

@@ -89,7 +89,7 @@ class InterpretersRaw(Model):
             self._threads.append(thread)
         self._collector = threading.Thread(target=self._collect, name="labs-interp-replies", daemon=True)
         self._collector.start()
-        for future in [self.submit("labs.worker:warm_up", 0.05) for _ in range(self.workers)]:
+        for future in [self.submit("labs.worker:warm_up", self.warm_delay) for _ in range(self.workers)]:
             future.result()
 
     def _collect(self) -> None:

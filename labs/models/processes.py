@@ -66,7 +66,7 @@ class Processes(Model):
             self.workers, mp_context=context, initializer=_adopt, initargs=self._queues
         )
         # Overlapping sleeps make the pool start every process before any job is timed.
-        wait([self._pool.submit(warm_up, 0.05) for _ in range(self.workers)])
+        wait([self._pool.submit(warm_up, self.warm_delay) for _ in range(self.workers)])
 
     def submit(self, func: str, *args: Any) -> Future:
         return self._pool.submit(call, func, *args)

@@ -22,7 +22,7 @@ class Threads(Model):
     def start(self) -> None:
         self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="labs-threads")
         # Overlapping sleeps make the pool create every thread before any job is timed.
-        wait([self._pool.submit(warm_up, 0.02) for _ in range(self.workers)])
+        wait([self._pool.submit(warm_up, self.warm_delay) for _ in range(self.workers)])
 
     def submit(self, func: str, *args: Any) -> Future:
         return self._pool.submit(call, func, *args)
