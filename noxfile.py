@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -137,3 +139,62 @@ def bench(session: nox.Session) -> None:
         session.error(
             "some benches failed or were interrupted; see the lines above and each run's 'labs' record"
         )
+
+
+@nox.session(python=False, default=False)
+def provision(session: nox.Session) -> None:
+    """Install missing matrix interpreters (uv where it can download, else pyenv); say what is missing."""
+    wanted = [tag for tag in session.posargs if tag in discovery.MATRIX] or list(discovery.MATRIX)
+    found, missing = discovery.discover(wanted)
+    for tag, interpreter in found.items():
+        session.log(f"{tag}: present, {interpreter.version} at {interpreter.path}")
+    uv = shutil.which("uv")
+    pyenv = shutil.which("pyenv") or str(
+        Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "bin" / "pyenv"
+    )
+    for tag in missing:
+        minor, free_threaded = discovery.split_tag(tag)
+        if uv:
+            request = f"{minor}{'t' if free_threaded else ''}"
+            if subprocess.run([uv, "python", "install", request]).returncode == 0:
+                session.log(f"{tag}: installed with uv")
+                continue
+        if os.access(pyenv, os.X_OK):
+            # Newest patch release pyenv knows for this minor version and build.
+            listing = subprocess.run([pyenv, "install", "--list"], capture_output=True, text=True).stdout
+            suffix = "t" if free_threaded else ""
+            versions = [
+                v.strip()
+                for v in listing.splitlines()
+                if re.fullmatch(rf"{re.escape(minor)}\.\d+{suffix}", v.strip())
+            ]
+            if versions and subprocess.run([pyenv, "install", "-s", versions[-1]]).returncode == 0:
+                session.log(f"{tag}: installed {versions[-1]} with pyenv")
+                continue
+        session.log(
+            f"{tag}: still missing (no download site reachable or no build definition); "
+            "3.13.5/3.13.5t build offline with .ci/provision-3.13.5.sh"
+        )
+    _, still = discovery.discover(wanted)
+    session.log(f"missing after provisioning: {', '.join(still) or 'none'}")
+
+
+def _analysis_python(session: nox.Session) -> str:
+    """Analysis reads stored JSON only: any matrix interpreter will do; the newest one found is used."""
+    found, _ = discovery.discover()
+    if not found:
+        _usage_error("no matrix interpreter found to run the analysis; try `nox -s provision`")
+    newest = max(found.values(), key=lambda i: (discovery.split_tag(i.tag)[0], not i.free_threaded))
+    return _venv(session, newest, "analysis", "plot")
+
+
+@nox.session(python=False, default=False)
+def report(session: nox.Session) -> None:
+    """Write results/<machine>/REPORT.md and its plots from the stored results."""
+    session.run(_analysis_python(session), "-m", "labs", "report", *session.posargs, external=True)
+
+
+@nox.session(python=False, default=False)
+def compare(session: nox.Session) -> None:
+    """Compare stored runs bench by bench: `nox -s compare -- 3.13 3.13t --table` (exit 1 on a regression)."""
+    session.run(_analysis_python(session), "-m", "labs", "compare", *session.posargs, external=True)

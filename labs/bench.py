@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from labs import lab, models, patterns, results, runtime, workloads
+from labs.analysis import format_time
 from labs.bench_worker import bench_name, startup_name
 from labs.errors import UsageError
 
@@ -35,31 +36,46 @@ SIZE_OF_MODE = {"quick": "smoke", "default": "quick", "rigorous": "default"}
 DEFAULT_BENCH_TIMEOUT = 900.0
 
 
+SUITES = ("matrix", "costs")
+
+
 @dataclass(frozen=True)
 class BenchSpec:
-    name: str
-    model: str
-    workers: int
-    workload: str = "-"
-    pattern: str = "n-workers"
-    size: int = 0
-    startup: bool = False
+    """One bench: its name, the worker module that measures it, and that module's lab options."""
 
-    def worker_args(self, machine: str, timeout: float) -> list[str]:
-        args = ["--lab-model", self.model, "--lab-workers", str(self.workers), "--lab-machine", machine]
-        if self.startup:
-            return [*args, "--lab-startup"]
-        return [
-            *args,
-            "--lab-workload",
-            self.workload,
-            "--lab-pattern",
-            self.pattern,
-            "--lab-size",
-            str(self.size),
-            "--lab-timeout",
-            str(timeout),
-        ]
+    name: str
+    options: tuple[str, ...]
+    module: str = "labs.bench_worker"
+    timed: bool = True  # False: the worker writes its own pyperf JSON (memory), without pyperf's timer
+
+
+def job_spec(workload: str, model: str, pattern: str, workers: int, size: int, timeout: float) -> BenchSpec:
+    options = (
+        "--lab-workload",
+        workload,
+        "--lab-model",
+        model,
+        "--lab-pattern",
+        pattern,
+        "--lab-workers",
+        str(workers),
+        "--lab-size",
+        str(size),
+        "--lab-timeout",
+        str(timeout),
+    )
+    return BenchSpec(bench_name(workload, model, pattern, workers), options)
+
+
+def startup_spec(model: str, workers: int) -> BenchSpec:
+    return BenchSpec(
+        startup_name(model, workers), ("--lab-model", model, "--lab-workers", str(workers), "--lab-startup")
+    )
+
+
+def cost_spec(name: str, timed: bool = True, **options: object) -> BenchSpec:
+    flat = tuple(item for key, value in options.items() for item in (f"--lab-{key}", str(value)))
+    return BenchSpec(name, flat, "labs.costs.worker", timed)
 
 
 def _names(values: Sequence[str] | None, valid: Sequence[str], what: str) -> list[str]:
@@ -87,6 +103,8 @@ def plan(args: Any, mode: str) -> tuple[list[BenchSpec], list[str]]:
     if args.kind:
         chosen_workloads = [w for w in chosen_workloads if w.kind == args.kind]
     chosen_models = _names(args.model, models.names(), "model")
+    if "serial" not in chosen_models:
+        chosen_models.insert(0, "serial")  # every speedup is against the serial bench of the same run
     chosen_patterns = _names(args.pattern, patterns.NAMES, "pattern")
     usable = runtime.usable_cpus()
     notes = []
@@ -111,45 +129,85 @@ def plan(args: Any, mode: str) -> tuple[list[BenchSpec], list[str]]:
             notes.append(f"model {name} skipped: {why}")
         else:
             runnable.append(name)
+    suites = _names(args.suite, SUITES, "suite")
+    timeout = float(args.bench_timeout)
     specs: list[BenchSpec] = []
-    for workload in chosen_workloads:
-        size = workload.sizes[SIZE_OF_MODE[mode]]
-        for model in runnable:
-            if model == "serial":
-                # The serial reference has one worker and one way to run.
-                specs.append(
-                    BenchSpec(
-                        bench_name(workload.name, model, "n-workers", 1),
-                        model,
-                        1,
-                        workload.name,
-                        "n-workers",
-                        size,
-                    )
-                )
-                continue
-            for pattern in chosen_patterns:
-                # Outside --rigorous, the full worker sweep is for n-workers; other patterns at the top count.
-                sweep = counts if (pattern == "n-workers" or mode == "rigorous") else counts[-1:]
-                if mode == "quick":
-                    sweep = counts[-1:]
-                for workers in sweep:
-                    specs.append(
-                        BenchSpec(
-                            bench_name(workload.name, model, pattern, workers),
-                            model,
-                            workers,
-                            workload.name,
-                            pattern,
-                            size,
-                        )
-                    )
-    if not args.no_startup:
-        for model in runnable:
-            if model != "serial":
-                for workers in dict.fromkeys((1, counts[-1])):
-                    specs.append(BenchSpec(startup_name(model, workers), model, workers, startup=True))
+    if "matrix" in suites:
+        for workload in chosen_workloads:
+            size = workload.sizes[SIZE_OF_MODE[mode]]
+            for model in runnable:
+                if model == "serial":  # the reference has one worker and one way to run
+                    specs.append(job_spec(workload.name, model, "n-workers", 1, size, timeout))
+                    continue
+                for pattern in chosen_patterns:
+                    # The full worker sweep is for n-workers (and --rigorous); other patterns: top count.
+                    full = pattern == "n-workers" or mode == "rigorous"
+                    sweep = counts if full and mode != "quick" else counts[-1:]
+                    specs += [job_spec(workload.name, model, pattern, n, size, timeout) for n in sweep]
+        if not args.no_startup:
+            for model in runnable:
+                if model != "serial":
+                    specs += [startup_spec(model, n) for n in dict.fromkeys((1, counts[-1]))]
+    if "costs" in suites:
+        specs += _cost_specs(args, mode, counts[-1], notes)
     return specs, notes
+
+
+def _cost_specs(args: Any, mode: str, top: int, notes: list[str]) -> list[BenchSpec]:
+    from labs import races
+    from labs.costs import ladder, memory, transfer
+
+    specs = [
+        cost_spec(f"startup/asyncio-task/w{n}", cost="asyncio-task", workers=n)
+        for n in dict.fromkeys((1, top))
+    ]
+    sizes = transfer.QUICK_SIZES if mode == "quick" else transfer.DEFAULT_SIZES
+    if args.payload_sizes:
+        sizes = tuple(transfer.parse_size(v) for item in args.payload_sizes for v in item.split(",") if v)
+    for size in sizes:
+        transfer.check_memory(size)
+    for name, channel in transfer.CHANNELS.items():
+        for size in sizes:
+            why = channel.unavailable_reason(size)
+            if why:
+                notes.append(f"transfer/{name}/{size} skipped: {why}")
+                continue
+            specs.append(cost_spec(f"transfer/{name}/{size}", cost="transfer", channel=name, size=size))
+    why = memory.unavailable_reason()
+    for model in (
+        "threads",
+        "interpreters-pool",
+        "interpreters-raw",
+        "processes-fork",
+        "processes-spawn",
+        "processes-forkserver",
+    ):
+        reason = why or models.get(model).unavailable_reason()
+        if reason:
+            notes.append(f"memory/{model} skipped: {reason}")
+        else:
+            specs.append(
+                cost_spec(f"memory/{model}/w{top}", timed=False, cost="memory", model=model, workers=top)
+            )
+    for name, rung in ladder.RUNGS.items():
+        reason = rung.unavailable_reason()
+        if reason:
+            notes.append(f"ladder/{name} skipped: {reason}")
+        else:
+            specs.append(cost_spec(f"ladder/{name}", cost="ladder", rung=name))
+    increments = 100_000 if mode == "quick" else 1_000_000
+    threads = max(2, top)
+    for strategy in races.STRATEGIES:
+        specs.append(
+            cost_spec(
+                f"race/{strategy}/t{threads}",
+                cost="race",
+                strategy=strategy,
+                threads=threads,
+                increments=increments,
+            )
+        )
+    return specs
 
 
 def _duration(seconds: float) -> str:
@@ -168,20 +226,23 @@ def _last_error(stderr: str) -> str:
 def run_one(
     spec: BenchSpec, mode: str, machine: str, timeout: float, workdir: Path
 ) -> tuple[dict | None, str]:
-    """(pyperf benchmark JSON, "") on success, else (None, reason)."""
+    """(pyperf suite JSON of the bench, "") on success, else (None, reason)."""
     output = workdir / f"{len(list(workdir.iterdir()))}.json"
+    pyperf_options = PYPERF_OPTIONS[mode] if spec.timed else ["--values", "3"]
     command = [
         sys.executable,
         "-m",
-        "labs.bench_worker",
-        *spec.worker_args(machine, timeout),
-        *PYPERF_OPTIONS[mode],
+        spec.module,
+        *spec.options,
+        "--lab-machine",
+        machine,
+        *pyperf_options,
         "--quiet",
         "-o",
         str(output),
     ]
     inherit = [name for name in ("LD_LIBRARY_PATH",) if name in os.environ]
-    if inherit:
+    if inherit and spec.timed:
         command.append(f"--inherit-environ={','.join(inherit)}")
     process = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
@@ -198,8 +259,7 @@ def run_one(
         raise
     if process.returncode != 0 or not output.exists():
         return None, f"exit code {process.returncode}: {_last_error(stderr)}"
-    data = json.loads(output.read_text())
-    return data, ""
+    return json.loads(output.read_text()), ""
 
 
 def _summary(benchmark: dict) -> str:
@@ -207,7 +267,9 @@ def _summary(benchmark: dict) -> str:
     if not values:
         return "no values"
     mean = sum(values) / len(values)
-    return f"{mean * 1e3:.2f} ms mean of {len(values)}"
+    if benchmark.get("metadata", {}).get("unit") == "byte":
+        return f"{mean / (1 << 20):.2f} MiB mean of {len(values)}"
+    return f"{format_time(mean)} mean of {len(values)}"
 
 
 def run(args: Any) -> int:
@@ -252,8 +314,9 @@ def run(args: Any) -> int:
                     record["failed"].append({"name": spec.name, "reason": reason})
                     outcome = f"FAILED: {reason}"
                 else:
-                    benchmarks.extend(_merge_file_metadata(data))
-                    outcome = _summary(data["benchmarks"][0])
+                    merged = _merge_file_metadata(data)
+                    benchmarks.extend(merged)
+                    outcome = "; ".join(_summary(bench) for bench in merged)
                 elapsed = time.monotonic() - start
                 eta = elapsed / index * (len(specs) - index)
                 print(

@@ -37,7 +37,7 @@ def startup_name(model: str, workers: int) -> str:
     return f"startup/{model}/w{workers}"
 
 
-def _runtime_metadata(machine: str) -> dict[str, Any]:
+def runtime_metadata(machine: str) -> dict[str, Any]:
     facts = runtime.facts()
     return {
         "lab_machine": machine,
@@ -85,7 +85,7 @@ def _bench_job(runner: pyperf.Runner, args: argparse.Namespace) -> Model | None:
     model.start()
     results = lab.execute(model, args.lab_pattern, workload.task, tasks, combination, args.lab_timeout)
     lab.verify(combination, results, expected)
-    runner.metadata.update(_runtime_metadata(args.lab_machine))
+    runner.metadata.update(runtime_metadata(args.lab_machine))
     runner.metadata.update({f"lab_{key}": str(value) for key, value in model.facts().items()})
     runner.metadata["lab_queue_type"] = model.queue_type
 
@@ -104,7 +104,7 @@ def _bench_startup(runner: pyperf.Runner, args: argparse.Namespace) -> None:
     runner.metadata.update(lab_model=args.lab_model, lab_workers=args.lab_workers, lab_kind="startup")
     runner.metadata["description"] = "create the model's workers, run one trivial task, shut down"
     if args.worker:
-        runner.metadata.update(_runtime_metadata(args.lab_machine))
+        runner.metadata.update(runtime_metadata(args.lab_machine))
 
     def time_startup(loops: int) -> float:
         start = time.perf_counter()

@@ -107,7 +107,27 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--results", default="results", help="results directory (default: ./results)")
     bench.add_argument("--no-startup", action="store_true", help="skip the worker start-up benches")
     bench.add_argument("--bench-timeout", default="900", help="seconds before one bench is ended")
+    bench.add_argument("--suite", action="append", help="matrix, costs, comma-separated (default: both)")
+    bench.add_argument(
+        "--payload-sizes", action="append", help="transfer payloads, e.g. 1,1K,16M (1 B..64 MiB)"
+    )
     bench.add_argument("--dry-run", action="store_true", help="print the plan and stop")
+    compare = commands.add_parser(
+        "compare", help="compare stored runs bench by bench (exit 1 on a regression)"
+    )
+    compare.add_argument("runs", nargs="*", help="results files, runtime tags (latest run) or MACHINE/TAG")
+    compare.add_argument("--table", action="store_true", help="print Markdown tables")
+    compare.add_argument(
+        "--threshold", default="0.05", help="smallest change flagged (fraction, default 0.05)"
+    )
+    compare.add_argument("--results", default="results", help="results directory (default: ./results)")
+    race = commands.add_parser("race", help="lost updates on a shared counter, and an asyncio race")
+    race.add_argument("--threads", default="2", help="threads incrementing the counter (default 2)")
+    race.add_argument("--increments", default="1000000", help="increments per thread (default 1,000,000)")
+    report = commands.add_parser(
+        "report", help="write results/<machine>/REPORT.md and plots from stored runs"
+    )
+    report.add_argument("--results", default="results", help="results directory (default: ./results)")
     return parser
 
 
@@ -117,7 +137,86 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return bench.run(args)
 
 
-_COMMANDS = {"list": _cmd_list, "doctor": _cmd_doctor, "run": _cmd_run, "bench": _cmd_bench}
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from labs import analysis
+
+    if len(args.runs) < 2:
+        raise UsageError("compare needs at least two runs: a results file, a runtime tag or MACHINE/TAG each")
+    threshold = float(args.threshold)
+    if not 0 <= threshold < 1:
+        raise UsageError(f"threshold must be a fraction in [0, 1), got {args.threshold!r}")
+    runs, problems = analysis.load(Path(args.results))
+    for problem in problems:
+        print(f"warning: left out {problem}", file=sys.stderr)
+    chosen = [analysis.resolve(spec, runs) for spec in args.runs]
+    base, compared, regressions = chosen[0], 0, 0
+    for other in chosen[1:]:
+        comparisons, notes = analysis.compare_runs(base, other, threshold)
+        print(
+            f"\n{base.label} ({base.version}) -> {other.label} ({other.version}): "
+            f"ratio = {other.tag} / {base.tag} time; flagged beyond {threshold:.0%} with p < {analysis.ALPHA}"
+        )
+        for line in analysis.comparison_table(base, other, comparisons, markdown=args.table):
+            print(line)
+        for note in notes:
+            print(f"  {note}")
+        compared += len(comparisons)
+        regressions += sum(c.verdict == "REGRESSION" for c in comparisons)
+    if not compared:
+        raise UsageError("nothing to compare: the runs have no bench in common")
+    print(f"\n{compared} benches compared, {regressions} regression(s)")
+    return 1 if regressions else 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from labs import report
+
+    written, problems = report.write_reports(Path(args.results))
+    for problem in problems:
+        print(f"warning: left out {problem}", file=sys.stderr)
+    if not written:
+        raise UsageError(f"no results to report under {args.results!r}: run `nox -s bench` first")
+    for path in written:
+        print(f"wrote {path}")
+    return 0
+
+
+def _cmd_race(args: argparse.Namespace) -> int:
+    from labs import races
+
+    threads = lab.check_workers(lab.parse_int("threads", args.threads))
+    increments = lab.parse_positive_int("increments", args.increments)
+    facts = runtime.facts()
+    print(
+        f"shared counter, {threads} threads x {increments} increments on Python {facts['version']} "
+        f"({facts['tag']}, GIL {'on' if facts['gil_enabled'] else 'off'})"
+    )
+    for strategy in races.STRATEGIES:
+        result = races.count_with(strategy, threads, increments)
+        print(
+            f"  {strategy:<16} lost {result.lost:>9} ({result.lost_per_million:9.1f} per million)"
+            f"  {result.seconds * 1e3:8.1f} ms"
+        )
+    unsafe, locked = races.asyncio_overdraft(5, 60, 100, False), races.asyncio_overdraft(5, 60, 100, True)
+    print(
+        f"asyncio check-then-act: 5 withdrawals of 60 from 100 leave {unsafe} unlocked, {locked} with a Lock"
+    )
+    return 0
+
+
+_COMMANDS = {
+    "list": _cmd_list,
+    "doctor": _cmd_doctor,
+    "run": _cmd_run,
+    "bench": _cmd_bench,
+    "compare": _cmd_compare,
+    "report": _cmd_report,
+    "race": _cmd_race,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -53,3 +53,12 @@ def pool_executor_class() -> Any:
     else:
         from interpreters_backport.concurrent.futures import InterpreterPoolExecutor
     return InterpreterPoolExecutor
+
+
+def put(queue: Any, obj: Any, *, shared: bool) -> None:
+    """Put *obj* on an interpreters queue, shared as it is (``shared``: bytes, str, memoryview, tuples
+    of them) or pickled. The backport asks for the choice per call; 3.14 shares what is shareable."""
+    if sys.version_info >= (3, 14):
+        queue.put(obj)
+    else:
+        queue.put(obj, syncobj=shared)

@@ -114,3 +114,14 @@ def load_run(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict) or "benchmarks" not in data or "version" not in data:
         raise ValueError(f"{path}: not a pyperf BenchmarkSuite file")
     return data
+
+
+def load_all(root: Path) -> tuple[list[tuple[Path, dict[str, Any]]], list[str]]:
+    """Every readable run under *root*, and one line for each file that is not (left untouched)."""
+    runs, problems = [], []
+    for path in iter_run_files(root):
+        try:
+            runs.append((path, load_run(path)))
+        except ValueError as exc:
+            problems.append(str(exc))
+    return runs, problems
