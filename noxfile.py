@@ -61,7 +61,21 @@ def _venv(session: nox.Session, interpreter: discovery.Interpreter, purpose: str
     venv = ROOT / ".nox" / f"{purpose}-{interpreter.tag}"
     python = venv / "bin" / "python"
     if not python.exists():
-        session.run(interpreter.path, "-m", "venv", str(venv), external=True, silent=True)
+        try:
+            session.run(interpreter.path, "-m", "venv", str(venv), external=True, silent=True)
+        except nox.command.CommandFailed:
+            # Some distributions ship Python without its venv module; nox brings virtualenv.
+            session.run(
+                sys.executable,
+                "-m",
+                "virtualenv",
+                "-q",
+                "-p",
+                interpreter.path,
+                str(venv),
+                external=True,
+                silent=True,
+            )
     requirements = [req for group in groups for req in _group(group)]
     session.run(
         str(python),
@@ -104,11 +118,32 @@ def lint(session: nox.Session) -> None:
 OUTCOME = {0: "ok", 1: "some benches failed", 130: "interrupted"}
 
 
+def _run_keeping_results(command: list[str], env: dict[str, str]) -> int:
+    """Run the lab's bench and return its exit code. On Ctrl-C the lab (which got the signal too)
+    saves what it measured: wait for it rather than kill it."""
+    process = subprocess.Popen(command, env={**os.environ, **env})
+    try:
+        return process.wait()
+    except KeyboardInterrupt:
+        try:
+            return process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            return 130
+
+
 @nox.session(python=False)
 def bench(session: nox.Session) -> None:
     """The pyperf-timed matrix on every interpreter (3.13t also with PYTHON_GIL=1), kept in results/."""
     interpreters, missing, bench_args = _select(session, list(session.posargs))
     outcomes = []
+    # The I/O workloads' HTTP server runs on a host interpreter, never on the one under test: the newest
+    # default build found (the lab is installed in its bench venv, h11 included).
+    found, _ = discovery.discover()
+    hosts = sorted(
+        (i for i in found.values() if not i.free_threaded), key=lambda i: discovery.split_tag(i.tag)
+    )
+    server_env = {"LABS_SERVER_PYTHON": _venv(session, hosts[-1], "bench")} if hosts else {}
     for interpreter in interpreters:
         python = _venv(session, interpreter, "bench")
         runs = [(interpreter.tag, {})]
@@ -120,9 +155,7 @@ def bench(session: nox.Session) -> None:
             )
             # Run directly: nox's session.run does not hand back the exit code, which tells failed
             # benches (1) from bad input (2) and Ctrl-C (130).
-            code = subprocess.run(
-                [python, "-m", "labs", "bench", *bench_args], env={**os.environ, **env}
-            ).returncode
+            code = _run_keeping_results([python, "-m", "labs", "bench", *bench_args], {**server_env, **env})
             if code == 2:
                 raise SystemExit(2)  # bad input: the lab printed the one line that says why
             outcomes.append(f"{tag}: {OUTCOME.get(code, f'exit code {code}')}")

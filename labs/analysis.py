@@ -108,7 +108,8 @@ class Comparison:
     other: Bench
     ratio: float  # mean(other) / mean(base): above 1 means slower
     ci: tuple[float, float] | None
-    p_value: float | None
+    p_value: float | None  # Mann-Whitney U: decides the verdict
+    welch_p: float | None  # Welch's t-test, shown beside it
     verdict: str
 
 
@@ -116,10 +117,11 @@ def compare_benches(base: Bench, other: Bench, threshold: float = THRESHOLD) -> 
     ratio = other.mean / base.mean
     if min(len(base.values), len(other.values)) < MIN_VALUES:
         return Comparison(
-            base.name, base, other, ratio, None, None, f"not tested (< {MIN_VALUES} values a side)"
+            base.name, base, other, ratio, None, None, None, f"not tested (< {MIN_VALUES} values a side)"
         )
     ci = stats.bootstrap_ratio_ci(base.values, other.values)
     _, p_value = stats.mann_whitney_u(base.values, other.values)
+    _, _, welch_p = stats.welch_t_test(base.values, other.values)
     verdict = "same"
     if p_value < ALPHA and ratio > 1 + threshold:
         verdict = "REGRESSION"
@@ -127,7 +129,7 @@ def compare_benches(base: Bench, other: Bench, threshold: float = THRESHOLD) -> 
         verdict = "improvement"
     elif abs(ratio - 1) > threshold:
         verdict = "not significant"
-    return Comparison(base.name, base, other, ratio, ci, p_value, verdict)
+    return Comparison(base.name, base, other, ratio, ci, p_value, welch_p, verdict)
 
 
 def compare_runs(base: Run, other: Run, threshold: float = THRESHOLD) -> tuple[list[Comparison], list[str]]:
@@ -156,7 +158,7 @@ def format_p(p: float | None) -> str:
 
 
 def comparison_table(base: Run, other: Run, comparisons: list[Comparison], markdown: bool) -> list[str]:
-    header = ["bench", base.label, other.label, "ratio", "95% CI", "p (MWU)", "n", "verdict"]
+    header = ["bench", base.label, other.label, "ratio", "95% CI", "p (MWU)", "p (Welch)", "n", "verdict"]
     rows = [
         [
             c.name,
@@ -165,6 +167,7 @@ def comparison_table(base: Run, other: Run, comparisons: list[Comparison], markd
             f"{c.ratio:.3f}",
             format_ci(c.ci),
             format_p(c.p_value),
+            format_p(c.welch_p),
             f"{len(c.base.values)}/{len(c.other.values)}",
             c.verdict,
         ]

@@ -33,10 +33,17 @@ PYPERF_OPTIONS = {
     "rigorous": ["--rigorous", "--warmups", "1"],
 }
 SIZE_OF_MODE = {"quick": "smoke", "default": "quick", "rigorous": "default"}
-DEFAULT_BENCH_TIMEOUT = 900.0
 
 
 SUITES = ("matrix", "costs")
+# Environment pyperf's workers need from the lab (pyperf passes on only a few variables by itself).
+INHERITED = (
+    "LD_LIBRARY_PATH",
+    "LABS_SERVER_PYTHON",
+    "LABS_HTTP_LATENCY_MS",
+    "LABS_HTTP_PAYLOAD",
+    "LABS_HTTP_TIMEOUT",
+)
 
 
 @dataclass(frozen=True)
@@ -86,6 +93,30 @@ def _names(values: Sequence[str] | None, valid: Sequence[str], what: str) -> lis
     if bad:
         raise UsageError(f"unknown {what} {bad[0]!r}; valid: {', '.join(valid)}")
     return list(dict.fromkeys(chosen))
+
+
+# I/O concurrency sweeps (light: threads and asyncio; heavy: processes and interpreters). download carries
+# the full 1 .. 256 sweep; the other I/O workloads a short one; the mixed variants compare every model
+# at one concurrency, where the crossover is read.
+IO_SWEEP = {
+    "download": {
+        "quick": ([64], [4]),
+        "default": ([1, 16, 256], [1, 16]),
+        "rigorous": ([1, 4, 16, 64, 256], [1, 4, 16]),
+    },
+    "mixed": {"quick": ([8], [8]), "default": ([16], [16]), "rigorous": ([16, 64], [16])},
+    "other": {"quick": ([16], [4]), "default": ([1, 16], [1, 4]), "rigorous": ([1, 4, 16, 64], [1, 4, 16])},
+}
+
+
+def io_counts(workload: str, model: str, mode: str, chosen: Sequence[str] | None) -> list[int]:
+    if chosen:
+        return sorted(
+            {lab.check_workers(lab.parse_int("workers", v)) for w in chosen for v in w.split(",") if v}
+        )
+    family = "mixed" if workload.startswith("mixed-") else workload if workload in IO_SWEEP else "other"
+    light, heavy = IO_SWEEP[family][mode]
+    return light if model in ("threads", "asyncio") else heavy
 
 
 def default_worker_counts(usable: int) -> list[int]:
@@ -139,11 +170,45 @@ def plan(args: Any, mode: str) -> tuple[list[BenchSpec], list[str]]:
                 if model == "serial":  # the reference has one worker and one way to run
                     specs.append(job_spec(workload.name, model, "n-workers", 1, size, timeout))
                     continue
+                sweep_counts = (
+                    counts if workload.kind == "cpu" else io_counts(workload.name, model, mode, args.workers)
+                )
                 for pattern in chosen_patterns:
                     # The full worker sweep is for n-workers (and --rigorous); other patterns: top count.
+                    # I/O workloads keep to n-workers outside --rigorous: their sweep is long already.
                     full = pattern == "n-workers" or mode == "rigorous"
-                    sweep = counts if full and mode != "quick" else counts[-1:]
-                    specs += [job_spec(workload.name, model, pattern, n, size, timeout) for n in sweep]
+                    if workload.kind == "io" and not full:
+                        continue
+                    # --quick keeps the top count of a default sweep; worker counts asked for are all run.
+                    sweep = sweep_counts if full and (mode != "quick" or args.workers) else sweep_counts[-1:]
+                    # Enough I/O tasks to keep every worker busy (at least one task each).
+                    specs += [
+                        job_spec(
+                            workload.name,
+                            model,
+                            pattern,
+                            n,
+                            max(size, n) if workload.kind == "io" else size,
+                            timeout,
+                        )
+                        for n in sweep
+                    ]
+        if any(w.name == "download" for w in chosen_workloads) and "asyncio" in runnable:
+            # The server's own capacity: the fastest client at the top concurrency, no added latency.
+            top = io_counts("download", "asyncio", mode, args.workers)[-1]
+            spec = job_spec("download", "asyncio", "n-workers", top, max(4 * top, 256), timeout)
+            specs.append(
+                BenchSpec(
+                    f"capacity/asyncio/n-workers/w{top}",
+                    (
+                        *spec.options,
+                        "--lab-name",
+                        f"capacity/asyncio/n-workers/w{top}",
+                        "--lab-latency-ms",
+                        "0",
+                    ),
+                )
+            )
         if not args.no_startup:
             for model in runnable:
                 if model != "serial":
@@ -207,6 +272,10 @@ def _cost_specs(args: Any, mode: str, top: int, notes: list[str]) -> list[BenchS
                 increments=increments,
             )
         )
+    for strategy in races.ASYNC_STRATEGIES:
+        specs.append(
+            cost_spec(f"race/{strategy}/c100", cost="race", strategy=strategy, threads=100, increments=1)
+        )
     return specs
 
 
@@ -241,7 +310,7 @@ def run_one(
         "-o",
         str(output),
     ]
-    inherit = [name for name in ("LD_LIBRARY_PATH",) if name in os.environ]
+    inherit = [name for name in INHERITED if name in os.environ]
     if inherit and spec.timed:
         command.append(f"--inherit-environ={','.join(inherit)}")
     process = subprocess.Popen(
@@ -301,11 +370,15 @@ def run(args: Any) -> int:
         "runtime": facts,
         "planned": len(specs),
         "notes": notes,
+        # Where the I/O workloads' HTTP server runs (labs.local_server): a host, not the runtime under test.
+        "http_server_python": os.environ.get("LABS_SERVER_PYTHON", sys.executable),
         "failed": [],
         "interrupted": False,
     }
     benchmarks: list[dict] = []
     start = time.monotonic()
+    # SIGTERM (a CI timeout, `kill`) ends the run like Ctrl-C: what was measured is saved.
+    previous = signal.signal(signal.SIGTERM, _interrupt)
     with tempfile.TemporaryDirectory(prefix="labs-bench-") as workdir:
         try:
             for index, spec in enumerate(specs, 1):
@@ -327,6 +400,7 @@ def run(args: Any) -> int:
         except KeyboardInterrupt:
             record["interrupted"] = True
             print(f"interrupted: keeping the {len(benchmarks)} benches measured so far", flush=True)
+    signal.signal(signal.SIGTERM, previous)
     record["finished"] = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
     record["seconds"] = round(time.monotonic() - start, 1)
     suite = {"version": "1.0", "benchmarks": benchmarks}
@@ -337,6 +411,10 @@ def run(args: Any) -> int:
     if record["interrupted"]:
         return 130
     return 1 if record["failed"] else 0
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _merge_file_metadata(data: dict) -> list[dict]:

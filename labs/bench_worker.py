@@ -9,15 +9,17 @@ lets pyperf time ``loops`` jobs. An unverified bench exits non-zero and is never
 from __future__ import annotations
 
 import argparse
+import contextlib
+import math
+import os
 import sys
 import time
 from typing import Any
 
 import pyperf
 
-from labs import lab, models, runtime, workloads
+from labs import lab, local_server, models, proctree, runtime, workloads
 from labs.errors import RunError, UsageError
-from labs.models.base import Model
 
 
 def _forward(cmd: list[str], args: argparse.Namespace) -> None:
@@ -27,6 +29,10 @@ def _forward(cmd: list[str], args: argparse.Namespace) -> None:
     cmd.extend(("--lab-machine", args.lab_machine))
     if args.lab_startup:
         cmd.append("--lab-startup")
+    if args.lab_name:
+        cmd.extend(("--lab-name", args.lab_name))
+    if args.lab_latency_ms is not None:
+        cmd.extend(("--lab-latency-ms", args.lab_latency_ms))
 
 
 def bench_name(workload: str, model: str, pattern: str, workers: int) -> str:
@@ -60,10 +66,10 @@ def _check_affinity(workers: int, model: str) -> None:
         )
 
 
-def _bench_job(runner: pyperf.Runner, args: argparse.Namespace) -> Model | None:
+def _bench_job(runner: pyperf.Runner, args: argparse.Namespace, stack: contextlib.ExitStack) -> None:
     workload = workloads.get(args.lab_workload)
     model_class = models.available(args.lab_model)
-    name = bench_name(workload.name, args.lab_model, args.lab_pattern, args.lab_workers)
+    name = args.lab_name or bench_name(workload.name, args.lab_model, args.lab_pattern, args.lab_workers)
     runner.metadata.update(
         lab_workload=workload.name,
         lab_kind=workload.kind,
@@ -71,32 +77,61 @@ def _bench_job(runner: pyperf.Runner, args: argparse.Namespace) -> Model | None:
         lab_pattern=args.lab_pattern,
         lab_workers=args.lab_workers,
         lab_tasks=args.lab_size,
-        lab_task_example=repr(workload.make_tasks(1)[0]),
         description=workload.description,
     )
+    if workload.kind == "io":
+        runner.metadata.update(
+            zip(("lab_latency_ms", "lab_payload_bytes"), local_server.settings(), strict=True)
+        )
     if not args.worker:
         runner.bench_time_func(name, lambda loops: 0.0)  # the manager only spawns workers
-        return None
-    _check_affinity(args.lab_workers, args.lab_model)
-    tasks = workload.make_tasks(args.lab_size)
+        return
+    if workload.kind == "cpu":
+        _check_affinity(args.lab_workers, args.lab_model)
+    env = stack.enter_context(workload.environment())  # e.g. the HTTP server, for this process's runs
+    tasks = workload.make_tasks(args.lab_size, env)
+    task_func = lab.task_function(workload, args.lab_model)
     combination = lab.Combination(workload.name, args.lab_model, args.lab_pattern, args.lab_workers)
     expected = lab.serial_reference(workload, tasks)
     model = model_class(args.lab_workers)
     model.start()
-    results = lab.execute(model, args.lab_pattern, workload.task, tasks, combination, args.lab_timeout)
-    lab.verify(combination, results, expected)
+    stack.callback(model.shutdown)
+
+    def job() -> list:
+        return lab.execute(model, args.lab_pattern, task_func, tasks, combination, args.lab_timeout)
+
+    cpu_before, wall_before = proctree.cpu_seconds(), time.perf_counter()
+    results = job()
+    cpu, wall = proctree.cpu_seconds() - cpu_before, time.perf_counter() - wall_before
+    lab.verify(combination, results, expected, workload.verified)
+    runner.metadata.update(
+        lab_task_example=repr(tasks[0]).replace(str(env), "<env>") if env else repr(tasks[0])
+    )
     runner.metadata.update(runtime_metadata(args.lab_machine))
     runner.metadata.update({f"lab_{key}": str(value) for key, value in model.facts().items()})
     runner.metadata["lab_queue_type"] = model.queue_type
+    if workload.kind == "io":
+        runner.metadata.update(lab_cpu_seconds=round(cpu, 4), lab_requests_per_s=round(len(tasks) / wall, 1))
+        if workload.latency is not None:
+            latencies = sorted(workload.latency(result) for result in results)
+            runner.metadata.update(
+                lab_p50_ms=round(_percentile(latencies, 50) * 1e3, 3),
+                lab_p99_ms=round(_percentile(latencies, 99) * 1e3, 3),
+            )
 
     def time_jobs(loops: int) -> float:
         start = time.perf_counter()
         for _ in range(loops):
-            lab.execute(model, args.lab_pattern, workload.task, tasks, combination, args.lab_timeout)
+            job()
         return time.perf_counter() - start
 
     runner.bench_time_func(name, time_jobs)
-    return model
+
+
+def _percentile(ordered: list[float], percent: float) -> float:
+    """Nearest-rank percentile of an ordered list."""
+    rank = max(1, math.ceil(percent / 100 * len(ordered)))
+    return ordered[rank - 1]
 
 
 def _bench_startup(runner: pyperf.Runner, args: argparse.Namespace) -> None:
@@ -130,19 +165,20 @@ def main() -> int:
     parser.add_argument("--lab-timeout", type=float, default=lab.DEFAULT_TIMEOUT)
     parser.add_argument("--lab-machine", default="unknown")
     parser.add_argument("--lab-startup", action="store_true")
+    parser.add_argument("--lab-name", help="the bench's name, when not workload/model/pattern/wN")
+    parser.add_argument("--lab-latency-ms", help="this bench's server latency (overrides the run's)")
     args = runner.parse_args()
-    model = None
+    if args.lab_latency_ms is not None:
+        os.environ[local_server.LATENCY_ENV] = args.lab_latency_ms
     try:
-        if args.lab_startup:
-            _bench_startup(runner, args)
-        else:
-            model = _bench_job(runner, args)
+        with contextlib.ExitStack() as stack:
+            if args.lab_startup:
+                _bench_startup(runner, args)
+            else:
+                _bench_job(runner, args, stack)
     except (UsageError, RunError) as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
         return 1
-    finally:
-        if model is not None:
-            model.shutdown()
     return 0
 
 

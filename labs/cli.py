@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from labs import faults, lab, models, patterns, runtime, workloads
+from labs.callref import resolve
 from labs.errors import RunError, RunTimeout, UsageError
 
 
@@ -57,27 +58,52 @@ def _cmd_run(args: argparse.Namespace) -> int:
         raise UsageError(
             f"--fault kill needs a model whose workers are processes; {args.model!r} runs inside the lab"
         )
+    _apply_http_options(args)
     combination = lab.Combination(workload.name, args.model, pattern, workers)
-    tasks = workload.make_tasks(size)
     facts = runtime.facts()
     gil = "GIL on" if facts["gil_enabled"] else "GIL off"
     print(f"{combination}: {size} tasks on Python {facts['version']} ({facts['tag']}, {gil})")
-
-    task_func = faults.FUNCTIONS[args.fault] if args.fault else workload.task
-    if not args.fault:
-        lab.serial_reference(workload, tasks)  # warm-up: imports, caches, frequency ramp
-        serial_time, expected = lab.timed(lambda: lab.serial_reference(workload, tasks))
-        print(f"  {'serial':<22}{serial_time:9.4f} s")
-    with model_class(workers) as model:
-        lab.execute(model, pattern, task_func, tasks, combination, timeout)  # warm-up job
-        model_time, results = lab.timed(
-            lambda: lab.execute(model, pattern, task_func, tasks, combination, timeout)
-        )
-    lab.verify(combination, results, expected)
+    with workload.environment() as env:
+        tasks = workload.make_tasks(size, env)
+        task_func = faults.FUNCTIONS[args.fault] if args.fault else lab.task_function(workload, args.model)
+        if not args.fault:
+            expected = lab.serial_reference(workload, tasks)
+            run_serially = resolve(workload.task)
+            [run_serially(task) for task in tasks]  # warm-up: imports, caches, connections
+            serial_time, serial_results = lab.timed(lambda: [run_serially(task) for task in tasks])
+            lab.verify(
+                lab.Combination(workload.name, "serial", "n-workers", 1),
+                serial_results,
+                expected,
+                workload.verified,
+            )
+            print(f"  {'serial':<22}{serial_time:9.4f} s")
+        with model_class(workers) as model:
+            lab.execute(model, pattern, task_func, tasks, combination, timeout)  # warm-up job
+            model_time, results = lab.timed(
+                lambda: lab.execute(model, pattern, task_func, tasks, combination, timeout)
+            )
+    lab.verify(combination, results, expected, workload.verified)
     print(f"  {args.model:<22}{model_time:9.4f} s")
     print(f"  {'speedup':<22}{serial_time / model_time:9.2f}x vs serial")
     print(f"  {'verified':<22}{len(results)} results equal the serial reference")
     return 0
+
+
+def _apply_http_options(args: argparse.Namespace) -> None:
+    """--latency-ms / --payload: checked, then passed to the server and the workers in the environment."""
+    from labs import local_server
+
+    latency = lab.parse_int("latency-ms", args.latency_ms) if args.latency_ms is not None else None
+    payload = lab.parse_int("payload", args.payload) if args.payload is not None else None
+    default_latency, default_payload = local_server.settings()
+    local_server.check_settings(
+        default_latency if latency is None else latency, default_payload if payload is None else payload
+    )
+    if latency is not None:
+        os.environ[local_server.LATENCY_ENV] = str(latency)
+    if payload is not None:
+        os.environ[local_server.PAYLOAD_ENV] = str(payload)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -94,6 +120,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--size", help="number of tasks (default: the workload's default size)")
     run.add_argument("--timeout", default=str(int(lab.DEFAULT_TIMEOUT)), help="seconds before a run is ended")
     run.add_argument("--fault", choices=faults.KINDS, help="inject a fault (tests the lab's fault handling)")
+    run.add_argument(
+        "--latency-ms", help="I/O workloads: the server's latency per request (0..10000, default 50)"
+    )
+    run.add_argument("--payload", help="I/O workloads: bytes per page (1..16 MiB, default 16384)")
     bench = commands.add_parser(
         "bench", help="the pyperf-timed matrix on this runtime, stored under results/"
     )
@@ -111,6 +141,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--payload-sizes", action="append", help="transfer payloads, e.g. 1,1K,16M (1 B..64 MiB)"
     )
+    bench.add_argument("--latency-ms", help="I/O workloads: the server's latency per request (default 50)")
+    bench.add_argument("--payload", help="I/O workloads: bytes per page (default 16384)")
     bench.add_argument("--dry-run", action="store_true", help="print the plan and stop")
     compare = commands.add_parser(
         "compare", help="compare stored runs bench by bench (exit 1 on a regression)"
@@ -134,6 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _cmd_bench(args: argparse.Namespace) -> int:
     from labs import bench
 
+    _apply_http_options(args)
     return bench.run(args)
 
 

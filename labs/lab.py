@@ -54,7 +54,15 @@ class Combination:
 
 
 def serial_reference(workload: Workload, tasks: Sequence[Any]) -> list[Any]:
-    """The workload's results computed in this thread, checked against its known answers."""
+    """What every model must produce for *tasks* (the verified part of each result).
+
+    A CPU workload's reference is its results computed in this thread, checked against the workload's
+    known answers. An I/O workload's reference is computed without the I/O (``reference(task)``: the
+    page checksum, the file's bytes, the query's sum), so checking a 256-request job does not cost
+    256 requests made one by one.
+    """
+    if workload.reference is not None:
+        return [workload.reference(task) for task in tasks]
     func = resolve(workload.task)
     results = [func(task) for task in tasks]
     problem = workload.check(tasks, results)
@@ -63,13 +71,25 @@ def serial_reference(workload: Workload, tasks: Sequence[Any]) -> list[Any]:
     return results
 
 
-def verify(combination: Combination, results: Sequence[Any], expected: Sequence[Any]) -> None:
-    """Raise VerificationError naming *combination* unless *results* equal the serial reference."""
+def task_function(workload: Workload, model: str) -> str:
+    """The task function a model runs: the coroutine for asyncio when the workload has one."""
+    return workload.async_task if model == "asyncio" and workload.async_task else workload.task
+
+
+def verify(
+    combination: Combination,
+    results: Sequence[Any],
+    expected: Sequence[Any],
+    verified: Callable[[Any], Any] = lambda result: result,
+) -> None:
+    """Raise VerificationError naming *combination* unless the *verified* part of every result equals
+    the serial reference."""
     if len(results) != len(expected):
         raise VerificationError(
             f"{combination}: {len(results)} results, serial reference has {len(expected)}"
         )
-    for index, (got, want) in enumerate(zip(results, expected, strict=True)):
+    for index, (result, want) in enumerate(zip(results, expected, strict=True)):
+        got = verified(result)
         if got != want:
             raise VerificationError(
                 f"{combination}: result {index} is {got!r}, the serial reference gave {want!r}"

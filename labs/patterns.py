@@ -11,7 +11,6 @@ import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import BrokenExecutor, Future
-from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 from labs.errors import RunError, RunTimeout, UsageError
@@ -37,13 +36,15 @@ def _remaining(deadline: float) -> float:
 def _result(future: Future, deadline: float) -> Any:
     try:
         return future.result(timeout=_remaining(deadline))
-    except FutureTimeout:
-        raise RunTimeout("no result before the run's timeout") from None
-    except RunError:
-        raise
-    except BrokenExecutor as exc:
-        raise RunError(f"a worker died: {type(exc).__name__}: {_first_line(exc)}") from exc
     except BaseException as exc:
+        # TimeoutError is also what a task raises when its own socket times out: only a future that
+        # is still running means the run ran out of time.
+        if not future.done():
+            raise RunTimeout("no result before the run's timeout") from None
+        if isinstance(exc, RunError):
+            raise
+        if isinstance(exc, BrokenExecutor):
+            raise RunError(f"a worker died: {type(exc).__name__}: {_first_line(exc)}") from exc
         raise RunError(f"a task failed: {type(exc).__name__}: {_first_line(exc)}") from exc
 
 

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 STRATEGIES = ("unsafe", "lock", "per-thread", "itertools-count")
+ASYNC_STRATEGIES = ("asyncio-unlocked", "asyncio-locked")  # check-then-act across an await
 
 
 class Counter:

@@ -66,7 +66,7 @@ def time_ratio(base: Bench, other: Bench) -> tuple[Estimate, float]:
 
 def parse_name(name: str) -> tuple[str, str, str, int] | None:
     match = re.fullmatch(r"([^/]+)/([^/]+)/([^/]+)/w(\d+)", name)
-    if not match or match.group(1) == "startup":
+    if not match or match.group(1) in ("startup", "capacity"):
         return None
     return match.group(1), match.group(2), match.group(3), int(match.group(4))
 
@@ -109,12 +109,21 @@ class Report:
             self.left_out.append("plots: matplotlib is not installed (nox -s report installs it)")
 
     # --- data helpers ---------------------------------------------------------------------------
-    def workloads(self) -> list[str]:
-        names = {p[0] for run in self.runs.values() for n in run.benches if (p := parse_name(n))}
+    def workloads(self, kind: str = "cpu") -> list[str]:
+        names = {
+            p[0]
+            for run in self.runs.values()
+            for n, b in run.benches.items()
+            if (p := parse_name(n)) and b.metadata.get("lab_kind", "cpu") == kind
+        }
         return sorted(names)
 
     def worker_counts(self) -> list[int]:
-        return sorted({p[3] for run in self.runs.values() for n in run.benches if (p := parse_name(n))})
+        """Worker counts of the CPU-bound benches (I/O sweeps have their own)."""
+        cpu = set(self.workloads())
+        return sorted(
+            {p[3] for run in self.runs.values() for n in run.benches if (p := parse_name(n)) and p[0] in cpu}
+        )
 
     def models_in(self, run: Run, workload: str) -> list[str]:
         found = {p[1] for n in run.benches if (p := parse_name(n)) and p[0] == workload}
@@ -484,6 +493,139 @@ class Report:
             lines += ["", self.save_plot(figure, "startup")]
         return [*lines, ""]
 
+    # --- I/O ------------------------------------------------------------------------------------
+    def _io_row(self, bench: Bench) -> tuple[float, str, str, str]:
+        """(requests/s, p50, p99, CPU ms per request) of one I/O bench."""
+        tasks = int(bench.metadata.get("lab_tasks", 0))
+        rate = tasks / bench.mean if tasks else math.nan
+        p50 = [float(v) for v in bench.each_run("lab_p50_ms")]
+        p99 = [float(v) for v in bench.each_run("lab_p99_ms")]
+        cpu = [float(v) for v in bench.each_run("lab_cpu_seconds")]
+        return (
+            rate,
+            f"{sorted(p50)[len(p50) // 2]:.1f} ms" if p50 else "–",
+            f"{max(p99):.1f} ms" if p99 else "–",
+            f"{stats.mean(cpu) / tasks * 1e3:.2f} ms" if cpu and tasks else "–",
+        )
+
+    def io(self) -> list[str]:
+        lines = ["## I/O-bound work on a local HTTP server", ""]
+        if not any(self.workloads("io")):
+            self.left_out.append("I/O: no I/O benches stored (nox -s bench -- --kind io)")
+            return [*lines, "No I/O benches in these results.", ""]
+        lines += [
+            "`download`: GET pages from the lab's server on 127.0.0.1 (its own process, on a host "
+            "interpreter). "
+            "Requests/s = tasks / mean job time; p50 and p99 are per-request latencies seen by the client in "
+            "the verification job of each measuring process (median of p50s, worst p99); CPU is the lab's "
+            "process tree per request. Ideal = concurrency / server latency.",
+            "",
+        ]
+        for tag, run in self.runs.items():
+            rows = []
+            for name, bench in sorted(
+                run.benches.items(), key=lambda i: (parse_name(i[0]) or ("", "", "", 0))[3]
+            ):
+                parsed = parse_name(name)
+                if not parsed or parsed[0] != "download" or parsed[2] != "n-workers":
+                    continue
+                rate, p50, p99, cpu = self._io_row(bench)
+                latency = float(bench.metadata.get("lab_latency_ms", 50)) / 1e3
+                ideal = parsed[3] / latency if latency else math.nan
+                rows.append([parsed[1], str(parsed[3]), f"{rate:,.0f}", f"{rate / ideal:.0%}", p50, p99, cpu])
+            capacity = next((b for n, b in run.benches.items() if n.startswith("capacity/")), None)
+            if not rows:
+                continue
+            rows.sort(key=lambda r: (MODEL_ORDER.index(r[0]) if r[0] in MODEL_ORDER else 99, int(r[1])))
+            lines += [f"### download on {tag}", ""]
+            lines += self.table(
+                ["model", "concurrency", "requests/s", "of ideal", "p50", "p99", "CPU / request"], rows
+            )
+            if capacity is not None:
+                capacity_rate = self._io_row(capacity)[0]
+                best = max(rows, key=lambda r: float(r[2].replace(",", "")))
+                best_latency = run.benches[f"download/{best[0]}/n-workers/w{best[1]}"].metadata.get(
+                    "lab_latency_ms", "?"
+                )
+                lines += [
+                    "",
+                    f"Server capacity (asyncio client, {capacity.metadata.get('lab_workers')} concurrent, "
+                    f"no added latency): {capacity_rate:,.0f} requests/s; the best model above reaches "
+                    f"{best[2]} requests/s ({best[0]} at {best[1]}).",
+                ]
+                self.findings.append(
+                    f"On {tag}, the local server answers {capacity_rate:,.0f} requests/s to the fastest "
+                    "client, "
+                    f"{capacity_rate / float(best[2].replace(',', '')):.1f}× the best model under test "
+                    f"({best[0]} at {best[1]} concurrent: {best[2]} requests/s with "
+                    f"{best_latency} ms latency)."
+                )
+            lines.append("")
+        lines += self.io_others()
+        lines += self.mixed()
+        return lines
+
+    def io_others(self) -> list[str]:
+        lines = ["### Files, SQLite, subprocesses: tasks per second", ""]
+        rows = []
+        for tag, run in self.runs.items():
+            for name, bench in run.benches.items():
+                parsed = parse_name(name)
+                if parsed and parsed[0] in ("files", "sqlite", "subprocesses") and parsed[2] == "n-workers":
+                    rows.append([tag, parsed[0], parsed[1], str(parsed[3]), f"{self._io_row(bench)[0]:,.0f}"])
+        rows.sort(
+            key=lambda r: (
+                tag_key(r[0]),
+                r[1],
+                MODEL_ORDER.index(r[2]) if r[2] in MODEL_ORDER else 99,
+                int(r[3]),
+            )
+        )
+        return [*lines, *self.table(["runtime", "workload", "model", "workers", "tasks/s"], rows), ""]
+
+    def mixed(self) -> list[str]:
+        lines = [
+            "### Mixed: each request followed by CPU work (the crossover)",
+            "",
+            "Requests/s per model at one concurrency as the CPU work per request grows. The crossover is "
+            "the first knob value at which asyncio is no longer the fastest model.",
+            "",
+        ]
+        for tag, run in self.runs.items():
+            table: dict[str, dict[str, float]] = {}
+            for name, bench in run.benches.items():
+                parsed = parse_name(name)
+                if parsed and parsed[0].startswith("mixed-") and parsed[1] != "serial":
+                    table.setdefault(parsed[0], {})[parsed[1]] = self._io_row(bench)[0]
+            if not table:
+                continue
+            variants = sorted(table, key=lambda v: int(v.removeprefix("mixed-cpu")))
+            models_seen = [m for m in MODEL_ORDER if any(m in table[v] for v in variants)]
+            rows = [
+                [
+                    v,
+                    *[f"{table[v][m]:,.0f}" if m in table[v] else "–" for m in models_seen],
+                    max(table[v], key=table[v].get),
+                ]
+                for v in variants
+            ]
+            lines += [f"#### {tag}", "", *self.table(["variant", *models_seen, "fastest"], rows), ""]
+            crossover = next((v for v in variants if max(table[v], key=table[v].get) != "asyncio"), None)
+            if crossover:
+                winner = max(table[crossover], key=table[crossover].get)
+                self.findings.append(
+                    f"On {tag}, once each request carries {crossover.removeprefix('mixed-cpu')} units of CPU "
+                    f"work ({crossover}), {winner} overtakes asyncio: {table[crossover][winner]:,.0f} "
+                    "against "
+                    f"{table[crossover].get('asyncio', math.nan):,.0f} requests/s."
+                )
+            elif "asyncio" in table[variants[-1]]:
+                self.findings.append(
+                    f"On {tag}, asyncio stays the fastest model up to {variants[-1]} "
+                    f"({table[variants[-1]]['asyncio']:,.0f} requests/s)."
+                )
+        return lines
+
     # --- costs ----------------------------------------------------------------------------------
     def _cost_benches(self, prefix: str) -> dict[str, dict[str, Bench]]:
         """tag -> {name: bench} for benches whose name starts with *prefix*."""
@@ -657,6 +799,19 @@ class Report:
         rows = []
         for tag, benches in data.items():
             for name, bench in sorted(benches.items()):
+                if name.startswith("race/asyncio-"):
+                    overdraft = [int(v) for v in bench.each_run("lab_overdraft")]
+                    rows.append(
+                        [
+                            tag,
+                            name.removeprefix("race/"),
+                            "–",
+                            f"overdraft {max(overdraft, default=0)}",
+                            str(len(overdraft)),
+                            analysis.format_time(bench.mean),
+                        ]
+                    )
+                    continue
                 lost = [int(v) for v in bench.each_run("lab_lost")]
                 expected = bench.metadata.get("lab_expected") or (bench.each_run("lab_expected") or [0])[0]
                 per_million = sum(lost) / (len(lost) * int(expected)) * 1e6 if lost and expected else math.nan
@@ -690,8 +845,8 @@ class Report:
         return [
             *lines,
             "",
-            "An asyncio check-then-act across an `await` overdraws an account every time: "
-            "`python -m labs race` shows it beside the locked version.",
+            "`asyncio-unlocked` / `asyncio-locked`: 100 concurrent withdrawals of 1 from a balance of 50 "
+            "that check, `await`, then subtract; the overdraft is what the check-then-act race let through.",
             "",
         ]
 
@@ -811,6 +966,7 @@ class Report:
             self.gil_effect,
             self.single_thread_overhead,
             self.interpreters_vs_processes,
+            self.io,
             self.transfer,
             self.memory,
             self.ladder,
@@ -861,7 +1017,3 @@ def write_reports(root: Path) -> tuple[list[Path], list[str]]:
         temporary.replace(path)  # the report is derived data: replacing it loses nothing
         written.append(path)
     return written, problems
-
-
-def finding_has_numbers(sentence: str) -> bool:
-    return bool(re.search(r"\d", sentence)) and not math.isnan(float(re.findall(r"\d+\.?\d*", sentence)[0]))

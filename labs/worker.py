@@ -56,3 +56,43 @@ def warm_up(delay: float) -> int:
 
     time.sleep(delay)
     return os.getpid()
+
+
+# Coroutine task functions (I/O workloads under the asyncio model): the same shapes, awaited on the
+# model's event loop. Each "worker" is one coroutine working through its share in order.
+
+
+async def run_chunk_async(task_func: str, chunk: tuple[Any, ...]) -> tuple[Any, ...]:
+    func = resolve(task_func)
+    return tuple([await func(task) for task in chunk])
+
+
+async def run_share_async(
+    task_func: str, tasks: tuple[Any, ...], index: int, workers: int
+) -> tuple[Any, ...]:
+    func = resolve(task_func)
+    return tuple([await func(task) for task in tasks[index::workers]])
+
+
+async def pipeline_worker_async(task_func: str, inbound: Any, outbound: Any, timeout: float) -> int:
+    func = resolve(task_func)
+    handled = 0
+    while True:
+        item = await inbound.get_async(timeout)
+        if item is STOP:
+            return handled
+        position, task = item
+        try:
+            result = await func(task)
+        except Exception:
+            await outbound.put_async((position, False, traceback.format_exc()))
+            return handled
+        await outbound.put_async((position, True, result))
+        handled += 1
+
+
+ASYNC_VARIANTS = {
+    "labs.worker:run_chunk": "labs.worker:run_chunk_async",
+    "labs.worker:run_share": "labs.worker:run_share_async",
+    "labs.worker:pipeline_worker": "labs.worker:pipeline_worker_async",
+}

@@ -133,6 +133,8 @@ def real_results(tmp_path_factory):
             "n-workers",
             "-n",
             "1,2",
+            "--suite",
+            "matrix",
             "--results",
             str(root),
         ],
@@ -162,7 +164,7 @@ def test_report_from_a_real_run(real_results):
     ):
         assert heading in text
     assert re.search(r"\| \S+ \| threads \| [\d.]+× \[[\d.]+, [\d.]+\] \| [\d.]+× \[", text)
-    for stem in ("scaling-fib", "scaling-hashing", "gil-effect", "startup", "history"):
+    for stem in ("scaling-fib", "scaling-hashing", "gil-effect", "startup"):
         for suffix in ("png", "svg"):
             image = path.parent / f"{stem}.{suffix}"
             assert image.stat().st_size > 1000, image
@@ -183,7 +185,9 @@ def test_every_finding_carries_its_number(real_results, tmp_path):
     rendered = report.Report(machine, runs, tmp_path / machine, []).render()
     findings = rendered.split("## Findings", 1)[1].split("## Setup", 1)[0]
     sentences = [line[2:] for line in findings.splitlines() if line.startswith("- ")]
-    assert len(sentences) >= 3
+    assert len(sentences) >= 2
+    if report.Report(machine, runs, tmp_path / machine, []).plt is not None:
+        assert (tmp_path / machine / "history.png").stat().st_size > 1000  # across the three runtimes
     for sentence in sentences:
         assert re.search(r"\d+\.\d+×|\d+(\.\d+)? (ms|us|s)\b", sentence), sentence
 

@@ -6,7 +6,7 @@ import pytest
 
 from labs import lab, models, patterns, workloads
 
-WORKLOADS = workloads.all_workloads()
+WORKLOADS = workloads.all_workloads("cpu")  # the I/O ones, with their server, are in test_io
 SMOKE = 3  # odd, so chunks and broadcast shares are uneven at 2 workers
 REFERENCES = {}
 
@@ -45,7 +45,7 @@ def test_fewer_tasks_than_workers(pattern):
 
 
 def test_each_workload_has_its_declarations():
-    for workload in WORKLOADS:
+    for workload in workloads.all_workloads():
         assert workload.kind in ("cpu", "io")
         assert workload.description and workload.origin
         assert set(workload.sizes) >= {"smoke", "quick", "default"}

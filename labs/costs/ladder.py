@@ -14,7 +14,6 @@ import socket
 import tempfile
 import threading
 import time
-from collections.abc import Callable
 from typing import Any
 
 from labs import interpreters_api
@@ -268,6 +267,3 @@ def temp_filesystem() -> str:
     except OSError:
         pass
     return kind
-
-
-Timer = Callable[[int], float]

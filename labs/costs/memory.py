@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from labs import proctree
+
 METRICS = ("rss", "pss", "uss")
 SOURCE = "/proc/<pid>/smaps_rollup"
 
@@ -18,20 +20,6 @@ def unavailable_reason() -> str | None:
     if not Path(f"/proc/{os.getpid()}/smaps_rollup").exists():
         return "needs Linux's /proc/<pid>/smaps_rollup"
     return None
-
-
-def _children(pid: int) -> list[int]:
-    found, pending = [], [pid]
-    while pending:
-        current = pending.pop()
-        try:
-            text = Path(f"/proc/{current}/task/{current}/children").read_text()
-        except OSError:
-            continue
-        kids = [int(k) for k in text.split()]
-        found += kids
-        pending += kids
-    return found
 
 
 def process_memory(pid: int) -> dict[str, int]:
@@ -50,7 +38,7 @@ def tree_memory(pid: int | None = None) -> dict[str, int]:
     """Totals over a process and all its descendants (process workers, a forkserver, a resource tracker)."""
     root = os.getpid() if pid is None else pid
     totals = dict.fromkeys(METRICS, 0)
-    for member in [root, *_children(root)]:
+    for member in [root, *proctree.descendants(root)]:
         try:
             for key, value in process_memory(member).items():
                 totals[key] += value

@@ -108,6 +108,8 @@ def _race(runner: pyperf.Runner, args: argparse.Namespace) -> None:
         lab_increments=increments,
         description=f"{threads} threads x {increments} increments",
     )
+    if args.lab_strategy in races.ASYNC_STRATEGIES:
+        return _asyncio_race(runner, args)
     name = f"race/{args.lab_strategy}/t{threads}"
     if args.worker:
         result = races.count_with(args.lab_strategy, threads, increments)
@@ -121,6 +123,24 @@ def _race(runner: pyperf.Runner, args: argparse.Namespace) -> None:
         return time.perf_counter() - start
 
     runner.bench_time_func(name, time_counting)
+
+
+def _asyncio_race(runner: pyperf.Runner, args: argparse.Namespace) -> None:
+    locked = args.lab_strategy == "asyncio-locked"
+    withdrawals, amount, balance = args.lab_threads, 1, args.lab_threads // 2
+    runner.metadata.update(description=f"{withdrawals} concurrent withdrawals of {amount} from {balance}")
+    if args.worker:
+        final = races.asyncio_overdraft(withdrawals, amount, balance, locked)
+        runner.metadata.update(runtime_metadata(args.lab_machine))
+        runner.metadata.update(lab_final_balance=final, lab_overdraft=max(0, -final))
+
+    def time_withdrawals(loops: int) -> float:
+        start = time.perf_counter()
+        for _ in range(loops):
+            races.asyncio_overdraft(withdrawals, amount, balance, locked)
+        return time.perf_counter() - start
+
+    runner.bench_time_func(f"race/{args.lab_strategy}/c{withdrawals}", time_withdrawals)
 
 
 async def _tasks(count: int) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 
 from labs.callref import resolve
 from labs.models.base import Channel, Model
+from labs.worker import ASYNC_VARIANTS
 
 
 class LoopQueue:
@@ -24,6 +25,15 @@ class LoopQueue:
 
     def put(self, item: Any) -> None:
         asyncio.run_coroutine_threadsafe(self._queue.put(item), self._loop).result()
+
+    async def put_async(self, item: Any) -> None:
+        await self._queue.put(item)
+
+    async def get_async(self, timeout: float) -> Any:
+        try:
+            return await asyncio.wait_for(self._queue.get(), timeout)
+        except TimeoutError:
+            raise queue.Empty from None
 
     def get(self, timeout: float) -> Any:
         getter = asyncio.wait_for(self._queue.get(), timeout)
@@ -48,6 +58,9 @@ class Asyncio(Model):
             future.result()
 
     async def _call(self, func: str, args: tuple[Any, ...]) -> Any:
+        # A pattern helper handed a coroutine task function runs as a coroutine on the loop.
+        if func in ASYNC_VARIANTS and args and inspect.iscoroutinefunction(resolve(args[0])):
+            func = ASYNC_VARIANTS[func]
         target = resolve(func)
         if inspect.iscoroutinefunction(target):
             return await target(*args)

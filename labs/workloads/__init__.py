@@ -1,28 +1,36 @@
-"""Workload registry. A workload is one module here; its name is its file name.
+"""Workload registry. A workload is one module here; its name is its file name (or one of its variants).
 
 A workload module declares:
     KIND         "cpu" or "io"
     DESCRIPTION  one line
     ORIGIN       where the kernel comes from (with attribution when reused)
     SIZES        task counts for the "smoke", "quick" and "default" settings
-    make_tasks(size) -> list of tasks (shareable values: int/float/str/bytes/bool/None/tuples)
-    run(task) -> result (a shareable value); an "io" workload may make it ``async def``
+    make_tasks(size[, env][, variant value]) -> tasks (shareable values: int/float/str/bytes/bool/None/tuples)
+    run(task) -> result (a shareable value), blocking
     check(tasks, results) -> None or a description of what is wrong (a known-answer check)
+and optionally:
+    run_async(task)      the same as a coroutine, used by the asyncio model
+    environment()        a context manager yielding what the tasks need (a server URL, a folder)
+    reference(task)      the known answer of one task, computed without the I/O, so an I/O workload's
+                         reference does not cost its I/O
+    verified(result)     the part of a result that must equal the reference (not a measured latency)
+    latency(result)      the seconds one task waited, when the workload measures it
+    VARIANTS             {name: value}: declared variants, each a workload of its own
 It knows nothing about models or patterns.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
-import inspect
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from labs.errors import UsageError
 
 # Registry: adding a workload is one module plus one name here.
-NAMES = (
+MODULES = (
     "nbody",
     "fib",
     "wordcount",
@@ -31,7 +39,18 @@ NAMES = (
     "contention",
     "fannkuch",
     "spectral_norm",
+    "download",
+    "files",
+    "sqlite",
+    "subprocesses",
+    "mixed",
 )
+_VARIANTS = {"mixed": ("mixed-cpu0", "mixed-cpu4", "mixed-cpu16", "mixed-cpu64")}
+NAMES = tuple(name for module in MODULES for name in _VARIANTS.get(module, (module,)))
+
+
+def _identity(result: Any) -> Any:
+    return result
 
 
 @dataclass(frozen=True)
@@ -41,14 +60,46 @@ class Workload:
     description: str
     origin: str
     sizes: dict[str, int]
-    task: str  # "labs.workloads.<name>:run", resolved inside each worker
-    is_async: bool
-    make_tasks: Callable[[int], list[Any]]
-    check: Callable[[Sequence[Any], Sequence[Any]], str | None]
+    task: str  # "labs.workloads.<module>:run", resolved inside each worker
+    async_task: str | None
+    module: Any
+
+    def make_tasks(self, size: int, env: str | None = None) -> list[Any]:
+        args: list[Any] = [size]
+        if hasattr(self.module, "environment"):
+            args.append(env)
+        if hasattr(self.module, "VARIANTS"):
+            args.append(self.module.VARIANTS[self.name])
+        return self.module.make_tasks(*args)
+
+    @contextlib.contextmanager
+    def environment(self) -> Iterator[str | None]:
+        """What the tasks need for one run (nothing for CPU workloads)."""
+        if not hasattr(self.module, "environment"):
+            yield None
+            return
+        with self.module.environment() as env:
+            yield env
+
+    def check(self, tasks: Sequence[Any], results: Sequence[Any]) -> str | None:
+        return self.module.check(tasks, results)
+
+    @property
+    def reference(self) -> Callable[[Any], Any] | None:
+        return getattr(self.module, "reference", None) if self.kind == "io" else None
+
+    @property
+    def verified(self) -> Callable[[Any], Any]:
+        return getattr(self.module, "verified", _identity)
+
+    @property
+    def latency(self) -> Callable[[Any], float] | None:
+        return getattr(self.module, "latency", None)
 
 
 def _load(name: str) -> Workload:
-    module = importlib.import_module(f"labs.workloads.{name}")
+    module_name = next((m for m, names in _VARIANTS.items() if name in names), name)
+    module = importlib.import_module(f"labs.workloads.{module_name}")
     return Workload(
         name=name,
         kind=module.KIND,
@@ -56,9 +107,8 @@ def _load(name: str) -> Workload:
         origin=module.ORIGIN,
         sizes=dict(module.SIZES),
         task=f"{module.__name__}:run",
-        is_async=inspect.iscoroutinefunction(module.run),
-        make_tasks=module.make_tasks,
-        check=module.check,
+        async_task=f"{module.__name__}:run_async" if hasattr(module, "run_async") else None,
+        module=module,
     )
 
 
@@ -69,5 +119,5 @@ def get(name: str) -> Workload:
     return _load(name)
 
 
-def all_workloads() -> list[Workload]:
-    return [_load(name) for name in NAMES]
+def all_workloads(kind: str | None = None) -> list[Workload]:
+    return [w for w in map(_load, NAMES) if kind is None or w.kind == kind]

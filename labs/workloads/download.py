@@ -1,0 +1,59 @@
+"""Download N pages from the lab's local HTTP server: the course's I/O-bound example without the internet."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+
+from labs.local_server import LocalServer, settings
+from labs.server import page_bytes
+from labs.workloads._http_client import digest, get, get_async
+
+KIND = "io"
+DESCRIPTION = "GET pages from a local HTTP server (latency and payload per run; default 50 ms, 16 KiB)"
+ORIGIN = "written for the lab (the course's 'download many web pages', on loopback)"
+SIZES = {"smoke": 8, "quick": 32, "default": 64}
+
+
+@contextlib.contextmanager
+def environment() -> Iterator[str]:
+    """A running server for the run; its URL goes into every task."""
+    with LocalServer() as server:
+        yield server.url
+
+
+def make_tasks(size: int, url: str) -> list[tuple[str, int]]:
+    return [(url, page) for page in range(size)]
+
+
+def run(task: tuple[str, int]) -> tuple[int, int, int, float]:
+    url, page = task
+    body, seconds = get(url, f"/page/{page}")
+    return (page, *digest(body), seconds)
+
+
+async def run_async(task: tuple[str, int]) -> tuple[int, int, int, float]:
+    url, page = task
+    body, seconds = await get_async(url, f"/page/{page}")
+    return (page, *digest(body), seconds)
+
+
+def reference(task: tuple[str, int]) -> tuple[int, int, int]:
+    """What the page must be, computed without the network."""
+    page = task[1]
+    return (page, *digest(page_bytes(page, settings()[1])))
+
+
+def verified(result: tuple[int, int, int, float]) -> tuple[int, int, int]:
+    return result[:3]  # the latency differs from run to run
+
+
+def latency(result: tuple[int, int, int, float]) -> float:
+    return result[3]
+
+
+def check(tasks: Sequence[tuple[str, int]], results: Sequence[tuple]) -> str | None:
+    for task, result in zip(tasks, results, strict=True):
+        if verified(result) != reference(task):
+            return f"page {task[1]}: got {verified(result)}, expected {reference(task)}"
+    return None

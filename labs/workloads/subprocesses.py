@@ -1,0 +1,33 @@
+"""Waiting on subprocesses: start a short shell command and wait for its output."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Sequence
+
+KIND = "io"
+DESCRIPTION = "run `sleep 0.02; echo N` in /bin/sh and wait for it"
+ORIGIN = "written for the lab"
+SIZES = {"smoke": 8, "quick": 32, "default": 64}
+
+
+def make_tasks(size: int) -> list[int]:
+    return list(range(size))
+
+
+def run(task: int) -> int:
+    done = subprocess.run(
+        ["/bin/sh", "-c", f"sleep 0.02; echo {task}"], capture_output=True, check=True, timeout=60
+    )
+    return int(done.stdout)
+
+
+def reference(task: int) -> int:
+    return task
+
+
+def check(tasks: Sequence[int], results: Sequence[int]) -> str | None:
+    for task, result in zip(tasks, results, strict=True):
+        if result != task:
+            return f"subprocess {task} printed {result}"
+    return None
