@@ -100,8 +100,7 @@ class LocalServer:
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 text=True,
-                env=env,
-                start_new_session=True,
+                env=env,  # same process group as the lab: killing a bench's group ends its server too
             )
         except OSError as exc:
             raise RunError(f"the HTTP server could not start with {self.python}: {exc.strerror}") from None

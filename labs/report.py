@@ -588,15 +588,18 @@ class Report:
             "### Mixed: each request followed by CPU work (the crossover)",
             "",
             "Requests/s per model at one concurrency as the CPU work per request grows. The crossover is "
-            "the first knob value at which asyncio is no longer the fastest model.",
+            "the first knob value at which another model's job time is below asyncio's with its whole "
+            "95% interval.",
             "",
         ]
         for tag, run in self.runs.items():
             table: dict[str, dict[str, float]] = {}
+            benches: dict[tuple[str, str], Bench] = {}
             for name, bench in run.benches.items():
                 parsed = parse_name(name)
                 if parsed and parsed[0].startswith("mixed-") and parsed[1] != "serial":
                     table.setdefault(parsed[0], {})[parsed[1]] = self._io_row(bench)[0]
+                    benches[(parsed[0], parsed[1])] = bench
             if not table:
                 continue
             variants = sorted(table, key=lambda v: int(v.removeprefix("mixed-cpu")))
@@ -610,19 +613,22 @@ class Report:
                 for v in variants
             ]
             lines += [f"#### {tag}", "", *self.table(["variant", *models_seen, "fastest"], rows), ""]
-            crossover = next((v for v in variants if max(table[v], key=table[v].get) != "asyncio"), None)
+
+            crossover = next(
+                ((v, found) for v in variants if (found := _beats_asyncio(v, table, benches))), None
+            )
             if crossover:
-                winner = max(table[crossover], key=table[crossover].get)
+                variant, (winner, estimate) = crossover
                 self.findings.append(
-                    f"On {tag}, once each request carries {crossover.removeprefix('mixed-cpu')} units of CPU "
-                    f"work ({crossover}), {winner} overtakes asyncio: {table[crossover][winner]:,.0f} "
-                    "against "
-                    f"{table[crossover].get('asyncio', math.nan):,.0f} requests/s."
+                    f"On {tag}, once each request carries {variant.removeprefix('mixed-cpu')} units of CPU "
+                    f"work ({variant}), {winner} overtakes asyncio: {table[variant][winner]:,.0f} against "
+                    f"{table[variant]['asyncio']:,.0f} requests/s (job time ratio {estimate.value:.2f} "
+                    f"[{estimate.low:.2f}, {estimate.high:.2f}])."
                 )
             elif "asyncio" in table[variants[-1]]:
                 self.findings.append(
-                    f"On {tag}, asyncio stays the fastest model up to {variants[-1]} "
-                    f"({table[variants[-1]]['asyncio']:,.0f} requests/s)."
+                    f"On {tag}, no model beats asyncio beyond its 95% interval up to "
+                    f"{variants[-1]} ({table[variants[-1]]['asyncio']:,.0f} requests/s)."
                 )
         return lines
 
@@ -990,6 +996,17 @@ class Report:
         head += [f"- {finding}" for finding in self.findings] or ["- No finding: too few results."]
         tail = ["## Left out", ""] + ([f"- {line}" for line in self.left_out] or ["- Nothing."])
         return "\n".join([*head, "", *body, *tail, ""])
+
+
+def _beats_asyncio(
+    variant: str, table: dict[str, dict[str, float]], benches: dict[tuple[str, str], Bench]
+) -> tuple[str, Estimate] | None:
+    """The fastest model of *variant* when its job time is below asyncio's with the whole 95% interval."""
+    winner = max(table[variant], key=table[variant].get)
+    if winner == "asyncio" or (variant, "asyncio") not in benches:
+        return None
+    estimate, _ = time_ratio(benches[(variant, "asyncio")], benches[(variant, winner)])
+    return (winner, estimate) if estimate.high < 1 else None
 
 
 def _size(size: int) -> str:

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ctypes
 import hashlib
 import json
 import os
+import signal
 import sys
 
 import h11
@@ -109,6 +111,18 @@ async def serve(port: int, latency_ms: int, payload: int, truncate: bool) -> Non
         await listener.serve_forever()
 
 
+def _die_with_parent() -> None:
+    """On Linux, ask the kernel to end this server when the process that started it ends, however
+    it ends (SIGKILL included), so no server outlives its bench."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() == 1:  # the parent was already gone before the request took effect
+        raise SystemExit(1)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="labs.server", description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=0)
@@ -124,6 +138,8 @@ def main(argv: list[str] | None = None) -> int:
     if not 1 <= args.payload <= MAX_PAYLOAD:
         print(f"ERROR: payload {args.payload} bytes is out of range: 1 .. {MAX_PAYLOAD}", file=sys.stderr)
         return 2
+    _die_with_parent()
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     try:
         asyncio.run(serve(args.port, args.latency_ms, args.payload, args.truncate))
     except KeyboardInterrupt:

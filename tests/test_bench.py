@@ -112,6 +112,8 @@ def test_ctrl_c_keeps_every_bench_already_measured(tmp_path):
         text=True,
         cwd=ROOT,
         start_new_session=True,
+        # A terminal user's Ctrl-C: SIGINT handled by default, even if this test run ignores it.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     lines = []
     for line in process.stdout:

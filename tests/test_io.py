@@ -11,6 +11,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -217,3 +218,27 @@ def test_io_bench_records_throughput_latency_and_server_capacity(tmp_path):
     p99 = [m.get("lab_p99_ms", threads.get("lab_p99_ms")) for m in runs]
     assert all(value is not None and value >= 5 for value in p99)
     assert names["capacity/asyncio/n-workers/w64"]["lab_latency_ms"] == 0
+
+
+def test_a_server_never_outlives_the_process_that_started_it():
+    code = (
+        "from labs.local_server import LocalServer; server = LocalServer(); server.start(); "
+        "print(server.process.pid, flush=True); import time; time.sleep(60)"
+    )
+    parent = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, cwd=ROOT, start_new_session=True
+    )
+    server_pid = int(parent.stdout.readline())
+    os.kill(parent.pid, 9)  # no clean-up code runs in the parent
+    parent.wait()
+    parent.stdout.close()
+    for _ in range(50):
+        try:
+            state = Path(f"/proc/{server_pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            break
+        if state == "Z":
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail(f"the server {server_pid} outlived its parent")
