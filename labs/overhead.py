@@ -1,10 +1,10 @@
 """The lab's own dispatch overhead: one job through the lab's model vs the same job on a bare executor.
 
 ``python -m labs.overhead [--lab-workload nbody] [--lab-workers 2] [pyperf options] -o out.json``
-registers, per model, two pyperf benchmarks over the same tasks and chunks: ``dispatch/<model>/lab`` (the lab's n-workers
-pattern: calls by name, result checks, deadline) and ``dispatch/<model>/bare`` (what a user would
-write: ``executor.submit(chunk_function, chunk)`` on a plain concurrent.futures executor). Then it prints
-the ratio lab / bare with its bootstrap interval and the Mann-Whitney p-value.
+registers, per model, two pyperf benchmarks over the same tasks and chunks: ``dispatch/<model>/lab``
+(the lab's n-workers pattern: calls by name, result checks, deadline) and ``dispatch/<model>/bare``
+(what a user would write: ``executor.submit(chunk_function, chunk)`` on a plain concurrent.futures
+executor). Then it prints the ratio lab / bare with its bootstrap interval and the Mann-Whitney p-value.
 """
 
 from __future__ import annotations
