@@ -84,6 +84,9 @@ def _venv(session: nox.Session, interpreter: discovery.Interpreter, purpose: str
         "install",
         "-q",
         "--disable-pip-version-check",
+        # A wheel of an older release beats building a new one from source (matplotlib on 3.13t
+        # would need to download freetype, and nothing outside the package index is reachable).
+        "--prefer-binary",
         str(ROOT),
         *requirements,
         external=True,

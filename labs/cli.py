@@ -11,7 +11,7 @@ from typing import NoReturn
 
 from labs import faults, lab, models, patterns, runtime, workloads
 from labs.callref import resolve
-from labs.errors import RunError, RunTimeout, UsageError
+from labs.errors import RunError, UsageError
 
 
 class _Parser(argparse.ArgumentParser):
@@ -261,12 +261,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except RunError as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
-        if isinstance(exc, RunTimeout):
-            # A hung task may still hold a thread or subinterpreter that nothing can stop: leave now.
-            sys.stderr.flush()
-            sys.stdout.flush()
-            os._exit(1)
-        return 1
+        # The run was abandoned: process workers are killed already, but a thread or subinterpreter
+        # may still be busy (or hung), and waiting for it at exit could hang. Leave now.
+        sys.stderr.flush()
+        sys.stdout.flush()
+        os._exit(1)
     except KeyboardInterrupt:
         print("ERROR: interrupted", file=sys.stderr)
         return 130

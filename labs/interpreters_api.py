@@ -37,6 +37,12 @@ def source() -> tuple[str | None, str | None]:
     return BACKPORT, None
 
 
+def unavailable_reason() -> str | None:
+    """None when subinterpreters can run here, else why not (as a model or channel says it)."""
+    found, why = source()
+    return None if found else f"interpreters: {why}"
+
+
 def interpreters() -> ModuleType:
     """The high-level interpreters module (create, create_queue, Interpreter, ...)."""
     if sys.version_info >= (3, 14):

@@ -97,3 +97,17 @@ def no_process_left_over():
             break
         time.sleep(0.2)
     assert not leftover, f"processes left running after the tests: {leftover}"
+
+
+def lab_command(
+    *args: str, timeout: float = 120, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    """`python -m labs ARGS` from the checkout, as a user runs it; output captured as text."""
+    return subprocess.run(
+        [sys.executable, "-m", "labs", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+    )

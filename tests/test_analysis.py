@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from conftest import lab_command
 
 from labs import analysis, report, results, stats
 
@@ -59,14 +58,7 @@ def _fake_run(root: Path, tag: str, stamp: str, values: dict[str, list[float]]) 
 
 
 def compare_cli(root: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run(
-        [sys.executable, "-m", "labs", "compare", "--results", str(root), *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env,
-    )
+    return lab_command("compare", "--results", str(root), *args, timeout=60)
 
 
 def test_compare_flags_a_regression_and_gates_on_it(tmp_path):
@@ -118,30 +110,22 @@ def test_compare_with_nothing_in_common_exits_2_and_reports_corrupt_files(tmp_pa
 def real_results(tmp_path_factory):
     """A small real run of the lab on this interpreter, stored the way `nox -s bench` stores it."""
     root = tmp_path_factory.mktemp("results")
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "labs",
-            "bench",
-            "--quick",
-            "-w",
-            "fib,hashing",
-            "-m",
-            "serial,threads,processes-fork",
-            "-p",
-            "n-workers",
-            "-n",
-            "1,2",
-            "--suite",
-            "matrix",
-            "--results",
-            str(root),
-        ],
-        capture_output=True,
-        text=True,
+    done = lab_command(
+        "bench",
+        "--quick",
+        "-w",
+        "fib,hashing",
+        "-m",
+        "serial,threads,processes-fork",
+        "-p",
+        "n-workers",
+        "-n",
+        "1,2",
+        "--suite",
+        "matrix",
+        "--results",
+        str(root),
         timeout=300,
-        cwd=ROOT,
     )
     assert done.returncode == 0, done.stderr
     return root
@@ -193,13 +177,7 @@ def test_every_finding_carries_its_number(real_results, tmp_path):
 
 
 def test_report_with_no_results_is_a_clear_error(tmp_path):
-    done = subprocess.run(
-        [sys.executable, "-m", "labs", "report", "--results", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=ROOT,
-    )
+    done = lab_command("report", "--results", str(tmp_path), timeout=60)
     assert done.returncode == 2
     assert (
         done.stderr.strip()

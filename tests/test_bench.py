@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pyperf
 import pytest
+from conftest import lab_command
 
 from labs import discovery, results, runtime
 
@@ -21,25 +22,17 @@ FREE_THREADED = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
 
 def bench(tmp_path, *args, env=None, timeout=180):
     """The CPU matrix only: the costs and I/O suites have tests of their own."""
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "labs",
-            "bench",
-            "--suite",
-            "matrix",
-            "--kind",
-            "cpu",
-            "--results",
-            str(tmp_path / "results"),
-            *args,
-        ],
-        capture_output=True,
-        text=True,
+    return lab_command(
+        "bench",
+        "--suite",
+        "matrix",
+        "--kind",
+        "cpu",
+        "--results",
+        str(tmp_path / "results"),
+        *args,
         timeout=timeout,
-        cwd=ROOT,
-        env={**os.environ, **(env or {})},
+        env=env,
     )
 
 
@@ -184,13 +177,7 @@ def test_bench_bad_input_is_one_line_exit_2_nothing_written(tmp_path, args, mess
 def test_an_unwritable_results_directory_is_refused(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
-    done = subprocess.run(
-        [sys.executable, "-m", "labs", "bench", "--quick", "--results", str(blocker / "results")],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=ROOT,
-    )
+    done = lab_command("bench", "--quick", "--results", str(blocker / "results"), timeout=60)
     assert done.returncode == 2
     assert done.stderr.startswith("ERROR: results directory") and "is not writable" in done.stderr
     assert blocker.read_text() == "not a directory"

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pyperf
 import pytest
+from conftest import lab_command
 
 from labs import models
 from labs.costs import memory, transfer
@@ -21,24 +20,8 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture(scope="module")
 def costs_run(tmp_path_factory):
     root = tmp_path_factory.mktemp("results")
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "labs",
-            "bench",
-            "--suite",
-            "costs",
-            "--quick",
-            "--payload-sizes",
-            "1,1K",
-            "--results",
-            str(root),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=ROOT,
+    done = lab_command(
+        "bench", "--suite", "costs", "--quick", "--payload-sizes", "1,1K", "--results", str(root), timeout=300
     )
     assert done.returncode == 0, done.stdout + done.stderr
     (path,) = sorted(root.glob("*/*/*.json"))
@@ -109,23 +92,8 @@ def test_cost_metadata_and_units(costs_run):
     ],
 )
 def test_payload_sizes_out_of_range_are_refused(tmp_path, text, message):
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "labs",
-            "bench",
-            "--suite",
-            "costs",
-            "--payload-sizes",
-            text,
-            "--results",
-            str(tmp_path),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=ROOT,
+    done = lab_command(
+        "bench", "--suite", "costs", "--payload-sizes", text, "--results", str(tmp_path), timeout=60
     )
     assert done.returncode == 2
     assert done.stderr.strip().startswith(f"ERROR: payload size {text!r}") and message in done.stderr
@@ -157,13 +125,7 @@ def test_memory_of_this_process_reads_proc():
 
 
 def test_race_cli_prints_every_strategy(tmp_path):
-    done = subprocess.run(
-        [sys.executable, "-m", "labs", "race", "--threads", "2", "--increments", "20000"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=ROOT,
-    )
+    done = lab_command("race", "--threads", "2", "--increments", "20000", timeout=60)
     assert done.returncode == 0, done.stderr
     for strategy in ("unsafe", "lock", "per-thread", "itertools-count"):
         assert strategy in done.stdout

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import lab_command
 
 from labs import lab, local_server, models, patterns, workloads
 from labs.errors import RunError, UsageError
@@ -154,13 +155,7 @@ def test_a_truncated_response_is_caught(model):
     ],
 )
 def test_latency_or_payload_out_of_range(option, value, message):
-    done = subprocess.run(
-        [sys.executable, "-m", "labs", "run", "-w", "download", "-m", "threads", option, value],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=ROOT,
-    )
+    done = lab_command("run", "-w", "download", "-m", "threads", option, value, timeout=60)
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"ERROR: {message}"), done.stderr
@@ -174,28 +169,20 @@ def test_settings_are_checked_before_a_server_starts():
 
 
 def test_io_bench_records_throughput_latency_and_server_capacity(tmp_path):
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "labs",
-            "bench",
-            "--quick",
-            "--suite",
-            "matrix",
-            "-w",
-            "download",
-            "-m",
-            "threads,asyncio",
-            "--no-startup",
-            "--results",
-            str(tmp_path),
-        ],
-        capture_output=True,
-        text=True,
+    done = lab_command(
+        "bench",
+        "--quick",
+        "--suite",
+        "matrix",
+        "-w",
+        "download",
+        "-m",
+        "threads,asyncio",
+        "--no-startup",
+        "--results",
+        str(tmp_path),
         timeout=300,
-        cwd=ROOT,
-        env={**os.environ, local_server.LATENCY_ENV: "5"},
+        env={local_server.LATENCY_ENV: "5"},
     )
     assert done.returncode == 0, done.stdout + done.stderr
     (path,) = sorted(tmp_path.glob("*/*/*.json"))

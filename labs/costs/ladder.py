@@ -222,8 +222,7 @@ class InterpreterRoundTrip(Rung):
 
     @classmethod
     def unavailable_reason(cls) -> str | None:
-        found, why = interpreters_api.source()
-        return None if found else f"interpreters: {why}"
+        return interpreters_api.unavailable_reason()
 
     def start(self) -> None:
         from labs.costs.transfer import InterpreterQueue

@@ -146,8 +146,7 @@ class InterpreterQueue(Channel):
 
     @classmethod
     def unavailable_reason(cls, size: int) -> str | None:
-        found, why = interpreters_api.source()
-        return None if found else f"interpreters: {why}"
+        return interpreters_api.unavailable_reason()
 
     def start(self) -> None:
         from labs.models._interpreter_queue import poll_get

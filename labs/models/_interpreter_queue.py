@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from labs import interpreters_api
+from labs.models.base import Channel, Model
 
 
 def poll_get(source: Any, timeout: float) -> Any:
@@ -42,3 +43,19 @@ class InterpreterChannel:
 
     def get(self, timeout: float) -> Any:
         return poll_get(self._queue, timeout)
+
+
+class SubinterpreterModel(Model):
+    """What both subinterpreter models share: availability, facts and the pipeline's queues."""
+
+    queue_type = "interpreters queue"
+
+    @classmethod
+    def unavailable_reason(cls) -> str | None:
+        return interpreters_api.unavailable_reason()
+
+    def facts(self) -> dict[str, Any]:
+        return {"interpreters_api": interpreters_api.source()[0]}
+
+    def channels(self) -> tuple[Channel, Channel]:
+        return InterpreterChannel(), InterpreterChannel()

@@ -10,8 +10,7 @@ from concurrent.futures import Future, wait
 from typing import Any
 
 from labs import interpreters_api
-from labs.models._interpreter_queue import InterpreterChannel
-from labs.models.base import Channel, Model
+from labs.models._interpreter_queue import SubinterpreterModel
 from labs.worker import call, warm_up
 
 
@@ -20,18 +19,9 @@ def path_setup_code() -> str:
     return f"import sys; sys.path[:] = {list(sys.path)!r}"
 
 
-class InterpretersPool(Model):
+class InterpretersPool(SubinterpreterModel):
     name = "interpreters-pool"
     description = "PEP 734 InterpreterPoolExecutor: one subinterpreter (own GIL) per worker thread"
-    queue_type = "interpreters queue"
-
-    @classmethod
-    def unavailable_reason(cls) -> str | None:
-        found, why = interpreters_api.source()
-        return None if found else f"interpreters: {why}"
-
-    def facts(self) -> dict[str, Any]:
-        return {"interpreters_api": interpreters_api.source()[0]}
 
     def start(self) -> None:
         executor_class = interpreters_api.pool_executor_class()
@@ -41,9 +31,6 @@ class InterpretersPool(Model):
 
     def submit(self, func: str, *args: Any) -> Future:
         return self._pool.submit(call, func, *args)
-
-    def channels(self) -> tuple[Channel, Channel]:
-        return InterpreterChannel(), InterpreterChannel()
 
     def shutdown(self, *, abandon: bool = False) -> None:
         # A running interpreter cannot be stopped from outside; abandoning leaves it to the process's exit.

@@ -13,8 +13,8 @@ from concurrent.futures import Future
 from typing import Any
 
 from labs import interpreters_api
-from labs.models._interpreter_queue import InterpreterChannel, poll_get
-from labs.models.base import Channel, Empty, Model
+from labs.models._interpreter_queue import SubinterpreterModel, poll_get
+from labs.models.base import Empty
 from labs.models.interpreters_pool import path_setup_code
 
 STOP = None
@@ -47,18 +47,9 @@ class WorkerError(Exception):
     """A call raised inside a subinterpreter; the message is its formatted traceback."""
 
 
-class InterpretersRaw(Model):
+class InterpretersRaw(SubinterpreterModel):
     name = "interpreters-raw"
     description = "PEP 734 interpreters created by hand, fed through interpreters queues"
-    queue_type = "interpreters queue"
-
-    @classmethod
-    def unavailable_reason(cls) -> str | None:
-        found, why = interpreters_api.source()
-        return None if found else f"interpreters: {why}"
-
-    def facts(self) -> dict[str, Any]:
-        return {"interpreters_api": interpreters_api.source()[0]}
 
     def start(self) -> None:
         api = interpreters_api.interpreters()
@@ -110,9 +101,6 @@ class InterpretersRaw(Model):
         self._pending[call_id] = future
         self._calls.put((call_id, func, args))
         return future
-
-    def channels(self) -> tuple[Channel, Channel]:
-        return InterpreterChannel(), InterpreterChannel()
 
     def shutdown(self, *, abandon: bool = False) -> None:
         for _ in self._threads:
