@@ -149,21 +149,18 @@ class InterpreterQueue(Channel):
         return interpreters_api.unavailable_reason()
 
     def start(self) -> None:
-        from labs.models._interpreter_queue import poll_get
-        from labs.models.interpreters_pool import path_setup_code
+        from labs.models._interpreter_queue import poll_get, start_serving
 
         self._poll_get = poll_get
         api = interpreters_api.interpreters()
         self._in, self._out = api.create_queue(), api.create_queue()
-        self._interp = api.create()
-        self._interp.exec(
-            f"{path_setup_code()}\nfrom labs.models.interpreters_raw import _import_queues\n"
-            "_import_queues()\nfrom labs.costs.transfer import _interp_echo"
+        self._interp, self._thread = start_serving(
+            "from labs.costs.transfer import _interp_echo",
+            f"_interp_echo(inbound, outbound, {self.shared!r})",
+            "labs-echo",
+            inbound=self._in,
+            outbound=self._out,
         )
-        self._interp.prepare_main(inbound=self._in, outbound=self._out)
-        code = f"_interp_echo(inbound, outbound, {self.shared!r})"
-        self._thread = threading.Thread(target=self._interp.exec, args=(code,), daemon=True)
-        self._thread.start()
 
     def round_trip(self, payload: Any) -> Any:
         interpreters_api.put(self._in, payload, shared=self.shared)

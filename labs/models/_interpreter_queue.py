@@ -1,13 +1,40 @@
-"""The pipeline channel over a PEP 734 interpreters queue, shared by both interpreters models."""
+"""What the subinterpreter models (and the costs suite's echo workers) share: the lab's sys.path for
+new interpreters, long-running interpreters fed through queues, and the pipeline channel."""
 
 from __future__ import annotations
 
 import queue
+import sys
+import threading
 import time
 from typing import Any
 
 from labs import interpreters_api
 from labs.models.base import Channel, Model
+
+
+def path_setup_code() -> str:
+    """Code that gives a new interpreter the lab's sys.path (a checkout that is not installed, say)."""
+    return f"import sys; sys.path[:] = {list(sys.path)!r}"
+
+
+def import_queues() -> None:
+    """Run inside a new interpreter: queues can be handed to it only once it imported the queue module."""
+    interpreters_api.interpreters().create_queue  # noqa: B018  (the attribute imports the queue module)
+
+
+def start_serving(imports: str, code: str, name: str, **shared: Any) -> tuple[Any, threading.Thread]:
+    """A new interpreter with the lab's sys.path, *imports* run and *shared* objects (queues) in its
+    ``__main__``, running *code* in a daemon thread of its own. Returns (interpreter, thread)."""
+    interp = interpreters_api.interpreters().create()
+    interp.exec(
+        f"{path_setup_code()}\nfrom labs.models._interpreter_queue import import_queues\n"
+        f"import_queues()\n{imports}"
+    )
+    interp.prepare_main(**shared)
+    thread = threading.Thread(target=interp.exec, args=(code,), name=name, daemon=True)
+    thread.start()
+    return interp, thread
 
 
 def poll_get(source: Any, timeout: float) -> Any:

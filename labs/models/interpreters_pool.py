@@ -5,18 +5,12 @@ Each worker is a subinterpreter with its own GIL, running in its own thread.
 
 from __future__ import annotations
 
-import sys
 from concurrent.futures import Future, wait
 from typing import Any
 
 from labs import interpreters_api
-from labs.models._interpreter_queue import SubinterpreterModel
+from labs.models._interpreter_queue import SubinterpreterModel, path_setup_code
 from labs.worker import call, warm_up
-
-
-def path_setup_code() -> str:
-    """Code that gives a new interpreter the lab's sys.path (a checkout that is not installed, say)."""
-    return f"import sys; sys.path[:] = {list(sys.path)!r}"
 
 
 class InterpretersPool(SubinterpreterModel):

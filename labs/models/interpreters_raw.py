@@ -13,16 +13,11 @@ from concurrent.futures import Future
 from typing import Any
 
 from labs import interpreters_api
-from labs.models._interpreter_queue import SubinterpreterModel, poll_get
+from labs.models._interpreter_queue import SubinterpreterModel, poll_get, start_serving
 from labs.models.base import Empty
-from labs.models.interpreters_pool import path_setup_code
 
 STOP = None
 _IDLE_POLL = 3600.0  # a serving interpreter waits this long for work before checking again
-
-
-def _import_queues() -> None:
-    interpreters_api.interpreters().create_queue  # noqa: B018  (the attribute imports the queue module)
 
 
 def serve(calls: Any, replies: Any) -> None:
@@ -60,22 +55,14 @@ class InterpretersRaw(SubinterpreterModel):
         self._closing = threading.Event()
         self._interpreters = []
         self._threads = []
-        # Queues can be handed to an interpreter only once it has imported the queue module itself.
-        setup = "\n".join(
-            (
-                path_setup_code(),
-                "from labs.models.interpreters_raw import serve, _import_queues",
-                "_import_queues()",
-            )
-        )
         for index in range(self.workers):
-            interp = api.create()
-            interp.exec(setup)
-            interp.prepare_main(calls=self._calls, replies=self._replies)
-            thread = threading.Thread(
-                target=interp.exec, args=("serve(calls, replies)",), name=f"labs-interp-{index}", daemon=True
+            interp, thread = start_serving(
+                "from labs.models.interpreters_raw import serve",
+                "serve(calls, replies)",
+                f"labs-interp-{index}",
+                calls=self._calls,
+                replies=self._replies,
             )
-            thread.start()
             self._interpreters.append(interp)
             self._threads.append(thread)
         self._collector = threading.Thread(target=self._collect, name="labs-interp-replies", daemon=True)

@@ -7,7 +7,8 @@ A workload module declares:
     SIZES        task counts for the "smoke", "quick" and "default" settings
     make_tasks(size[, env][, variant value]) -> tasks (shareable values: int/float/str/bytes/bool/None/tuples)
     run(task) -> result (a shareable value), blocking
-    check(tasks, results) -> None or a description of what is wrong (a known-answer check)
+    check(tasks, results) -> None or a description of what is wrong (a known-answer check); a workload
+                 with ``reference`` leaves it out: its reference is the known answer
 and optionally:
     run_async(task)      the same as a coroutine, used by the asyncio model
     environment()        a context manager yielding what the tasks need (a server URL, a folder)
@@ -82,7 +83,9 @@ class Workload:
             yield env
 
     def check(self, tasks: Sequence[Any], results: Sequence[Any]) -> str | None:
-        return self.module.check(tasks, results)
+        """The known-answer check of computed results. A workload with ``reference`` needs none: its
+        reference *is* the known answer, and every model's results are verified against it."""
+        return self.module.check(tasks, results) if hasattr(self.module, "check") else None
 
     @property
     def reference(self) -> Callable[[Any], Any] | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 
 from labs.local_server import LocalServer, settings
 from labs.server import page_bytes
@@ -50,10 +50,3 @@ def verified(result: tuple[int, int, int, float]) -> tuple[int, int, int]:
 
 def latency(result: tuple[int, int, int, float]) -> float:
     return result[3]
-
-
-def check(tasks: Sequence[tuple[str, int]], results: Sequence[tuple]) -> str | None:
-    for task, result in zip(tasks, results, strict=True):
-        if verified(result) != reference(task):
-            return f"page {task[1]}: got {verified(result)}, expected {reference(task)}"
-    return None

@@ -6,8 +6,6 @@ loop of 2,000 iterations (about 0.1 ms on a 3.13 core).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from labs.local_server import settings
 from labs.server import page_bytes
 from labs.workloads import download
@@ -57,10 +55,3 @@ def verified(result: tuple) -> tuple:
 
 def latency(result: tuple) -> float:
     return result[4]
-
-
-def check(tasks: Sequence[tuple], results: Sequence[tuple]) -> str | None:
-    for task, result in zip(tasks, results, strict=True):
-        if verified(result) != reference(task):
-            return f"page {task[1]}: got {verified(result)}, expected {reference(task)}"
-    return None

@@ -7,7 +7,7 @@ import os
 import sqlite3
 import tempfile
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 
 from labs.workloads._connections import per_thread
 
@@ -56,10 +56,3 @@ def run(task: tuple[str, int, int]) -> tuple[int, int]:
 def reference(task: tuple[str, int, int]) -> tuple[int, int]:
     _, low, high = task
     return high - low + 1, sum(value(k) for k in range(low, high + 1))
-
-
-def check(tasks: Sequence[tuple[str, int, int]], results: Sequence[tuple]) -> str | None:
-    for task, result in zip(tasks, results, strict=True):
-        if tuple(result) != reference(task):
-            return f"rows {task[1]}..{task[2]}: got {result}, expected {reference(task)}"
-    return None
