@@ -15,7 +15,7 @@ import nox
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 
-from labs import discovery  # noqa: E402  (the lab's own discovery, importable without installing)
+from labs.plan import discovery  # noqa: E402  (the lab's own discovery, importable without installing)
 
 nox.options.sessions = ["tests", "lint"]
 nox.options.default_venv_backend = "none"  # each matrix interpreter gets a venv made below

@@ -1,5 +1,5 @@
 import sys
 
-from labs.cli import main
+from labs.cli.main import main
 
 sys.exit(main())

@@ -78,7 +78,7 @@ _INTERPRETER_HELPERS = ("multiprocessing.forkserver", "multiprocessing.resource_
 def no_process_left_over():
     """After the whole session, no worker, server or bench process of the lab may still run."""
     yield
-    from labs import proctree
+    from labs.core import proctree
 
     deadline = time.monotonic() + 10
     while True:

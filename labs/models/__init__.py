@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from labs.errors import UsageError
+from labs.core.errors import UsageError
 from labs.models import asyncio_loop, interpreters_pool, interpreters_raw, processes, serial, threads
 from labs.models.base import Model
 

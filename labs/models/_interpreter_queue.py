@@ -9,7 +9,7 @@ import threading
 import time
 from typing import Any
 
-from labs import interpreters_api
+from labs.core import interpreters_api
 from labs.models.base import Channel, Model
 
 

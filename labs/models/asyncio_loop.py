@@ -11,9 +11,9 @@ import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from labs.callref import resolve
+from labs.core.callref import resolve
+from labs.core.pool_worker import ASYNC_VARIANTS
 from labs.models.base import Channel, Model
-from labs.worker import ASYNC_VARIANTS
 
 
 class LoopQueue:
@@ -54,7 +54,9 @@ class Asyncio(Model):
         self._loop.set_default_executor(self._executor)
         self._thread = threading.Thread(target=self._loop.run_forever, name="labs-asyncio-loop", daemon=True)
         self._thread.start()
-        for future in [self.submit("labs.worker:warm_up", self.warm_delay) for _ in range(self.workers)]:
+        for future in [
+            self.submit("labs.core.pool_worker:warm_up", self.warm_delay) for _ in range(self.workers)
+        ]:
             future.result()
 
     async def _call(self, func: str, args: tuple[Any, ...]) -> Any:

@@ -1,7 +1,7 @@
 """The one small interface every execution model implements.
 
 A model starts N workers (outside any timed region), runs calls on them by name, offers its own
-queue type for the pipeline pattern, and shuts down. Patterns (``labs.patterns``) are written once
+queue type for the pipeline pattern, and shuts down. Patterns (``labs.core.patterns``) are written once
 on top of this; models know nothing about workloads.
 """
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 from concurrent.futures import Future, wait
 from typing import Any
 
-from labs import interpreters_api
+from labs.core import interpreters_api
+from labs.core.pool_worker import call, warm_up
 from labs.models._interpreter_queue import SubinterpreterModel, path_setup_code
-from labs.worker import call, warm_up
 
 
 class InterpretersPool(SubinterpreterModel):

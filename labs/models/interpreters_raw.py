@@ -12,7 +12,7 @@ import traceback
 from concurrent.futures import Future
 from typing import Any
 
-from labs import interpreters_api
+from labs.core import interpreters_api
 from labs.models._interpreter_queue import SubinterpreterModel, poll_get, start_serving
 from labs.models.base import Empty
 
@@ -22,7 +22,7 @@ _IDLE_POLL = 3600.0  # a serving interpreter waits this long for work before che
 
 def serve(calls: Any, replies: Any) -> None:
     """Runs inside each subinterpreter until it receives STOP."""
-    from labs.worker import call
+    from labs.core.pool_worker import call
 
     while True:
         try:
@@ -67,7 +67,9 @@ class InterpretersRaw(SubinterpreterModel):
             self._threads.append(thread)
         self._collector = threading.Thread(target=self._collect, name="labs-interp-replies", daemon=True)
         self._collector.start()
-        for future in [self.submit("labs.worker:warm_up", self.warm_delay) for _ in range(self.workers)]:
+        for future in [
+            self.submit("labs.core.pool_worker:warm_up", self.warm_delay) for _ in range(self.workers)
+        ]:
             future.result()
 
     def _collect(self) -> None:

@@ -10,8 +10,8 @@ import multiprocessing
 from concurrent.futures import Future, ProcessPoolExecutor, wait
 from typing import Any
 
+from labs.core.pool_worker import call, warm_up
 from labs.models.base import Channel, Model
-from labs.worker import call, warm_up
 
 _inherited: tuple[Any, ...] = ()  # set in each worker process by _adopt
 

@@ -6,8 +6,8 @@ import queue
 from concurrent.futures import Future
 from typing import Any
 
+from labs.core.pool_worker import call
 from labs.models.base import Channel, Model
-from labs.worker import call
 
 
 class Serial(Model):

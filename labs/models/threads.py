@@ -6,9 +6,9 @@ import queue
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
 
-from labs import runtime
+from labs.core import runtime
+from labs.core.pool_worker import call, warm_up
 from labs.models.base import Channel, Model
-from labs.worker import call, warm_up
 
 
 class Threads(Model):

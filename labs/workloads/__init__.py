@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from labs.errors import UsageError
+from labs.core.errors import UsageError
 
 # Registry: adding a workload is one module plus one name here.
 MODULES = (

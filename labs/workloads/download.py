@@ -5,9 +5,9 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
-from labs.local_server import LocalServer, settings
-from labs.server import page_bytes
-from labs.workloads._http_client import digest, get, get_async
+from labs.workloads.io.http_client import digest, get, get_async
+from labs.workloads.io.local_server import LocalServer, settings
+from labs.workloads.io.server import page_bytes
 
 KIND = "io"
 DESCRIPTION = "GET pages from a local HTTP server (latency and payload per run; default 50 ms, 16 KiB)"

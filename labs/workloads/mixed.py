@@ -6,10 +6,10 @@ loop of 2,000 iterations (about 0.1 ms on a 3.13 core).
 
 from __future__ import annotations
 
-from labs.local_server import settings
-from labs.server import page_bytes
 from labs.workloads import download
-from labs.workloads._http_client import digest, get, get_async
+from labs.workloads.io.http_client import digest, get, get_async
+from labs.workloads.io.local_server import settings
+from labs.workloads.io.server import page_bytes
 
 KIND = "io"
 DESCRIPTION = "GET a page, then CPU work of the variant's units (0, 4, 16, 64 x 2,000 loop iterations)"

@@ -9,7 +9,7 @@ import tempfile
 import threading
 from collections.abc import Iterator
 
-from labs.workloads._connections import per_thread
+from labs.workloads.io.connections import per_thread
 
 KIND = "io"
 DESCRIPTION = "range-aggregate queries on a 200,000-row SQLite file, one connection per worker thread"

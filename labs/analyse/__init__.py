@@ -1,0 +1,1 @@
+"""Analysis of stored runs only: typed views, statistics, comparisons."""

@@ -1,0 +1,1 @@
+"""python -m labs COMMAND: one module per command, and the exit-code contract."""

@@ -1,0 +1,36 @@
+"""Task functions that fail on purpose, so the lab's fault handling is exercised for real.
+
+``python -m labs run --fault KIND`` runs one of them in place of the workload's task function.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from typing import Any
+
+KINDS = ("raise", "kill", "hang")
+
+
+class InjectedFault(RuntimeError):
+    pass
+
+
+def raise_error(task: Any) -> Any:
+    raise InjectedFault(f"injected fault on task {task!r}")
+
+
+def kill_worker(task: Any) -> Any:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def hang(task: Any) -> Any:
+    time.sleep(3600)
+
+
+FUNCTIONS = {
+    "raise": "labs.core.faults:raise_error",
+    "kill": "labs.core.faults:kill_worker",
+    "hang": "labs.core.faults:hang",
+}

@@ -1,0 +1,131 @@
+"""The course's three ways for work to flow between workers, written once over the model interface.
+
+n-workers  split the tasks into one contiguous chunk per worker and map
+pipeline   producer -> the model's own queue -> N workers -> queue -> consumer
+broadcast  the whole input goes to every worker; each computes its share by index
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from concurrent.futures import BrokenExecutor, Future
+from typing import Any
+
+from labs.core.errors import RunError, RunTimeout, UsageError
+from labs.core.pool_worker import STOP
+from labs.models.base import Empty, Model
+
+NAMES = ("n-workers", "pipeline", "broadcast")
+
+
+def check_name(name: str) -> str:
+    if name not in NAMES:
+        raise UsageError(f"unknown pattern {name!r}; valid: {', '.join(NAMES)}")
+    return name
+
+
+def _remaining(deadline: float) -> float:
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise RunTimeout("no result before the run's timeout")
+    return left
+
+
+def _result(future: Future, deadline: float) -> Any:
+    try:
+        return future.result(timeout=_remaining(deadline))
+    except BaseException as exc:
+        # TimeoutError is also what a task raises when its own socket times out: only a future that
+        # is still running means the run ran out of time.
+        if not future.done():
+            raise RunTimeout("no result before the run's timeout") from None
+        if isinstance(exc, RunError):
+            raise
+        if isinstance(exc, BrokenExecutor):
+            raise RunError(f"a worker died: {type(exc).__name__}: {_first_line(exc)}") from exc
+        raise RunError(f"a task failed: {type(exc).__name__}: {_first_line(exc)}") from exc
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    # Worker-side tracebacks arrive as text: the last line names the exception.
+    return text.splitlines()[-1] if text else repr(exc)
+
+
+def split(tasks: Sequence[Any], parts: int) -> list[tuple[Any, ...]]:
+    """Contiguous chunks whose sizes differ by at most one; empty chunks are dropped."""
+    size, extra = divmod(len(tasks), parts)
+    chunks, start = [], 0
+    for index in range(parts):
+        end = start + size + (index < extra)
+        if end > start:
+            chunks.append(tuple(tasks[start:end]))
+        start = end
+    return chunks
+
+
+def n_workers(model: Model, task_func: str, tasks: Sequence[Any], deadline: float) -> list[Any]:
+    futures = [
+        model.submit("labs.core.pool_worker:run_chunk", task_func, chunk)
+        for chunk in split(tasks, model.workers)
+    ]
+    return [result for future in futures for result in _result(future, deadline)]
+
+
+def broadcast(model: Model, task_func: str, tasks: Sequence[Any], deadline: float) -> list[Any]:
+    shared, workers = tuple(tasks), model.workers
+    futures = [
+        model.submit("labs.core.pool_worker:run_share", task_func, shared, i, workers) for i in range(workers)
+    ]
+    results: list[Any] = [None] * len(shared)
+    for index, future in enumerate(futures):
+        results[index::workers] = _result(future, deadline)
+    return results
+
+
+def pipeline(model: Model, task_func: str, tasks: Sequence[Any], deadline: float) -> list[Any]:
+    inbound, outbound = model.channels()
+
+    def produce() -> None:
+        for position, task in enumerate(tasks):
+            inbound.put((position, task))
+        for _ in range(model.workers):
+            inbound.put(STOP)
+
+    # The producer runs beside the workers (the serial model runs its one worker inline).
+    producer = threading.Thread(target=produce, name="labs-producer", daemon=True)
+    producer.start()
+    workers = [
+        model.submit(
+            "labs.core.pool_worker:pipeline_worker", task_func, inbound, outbound, _remaining(deadline)
+        )
+        for _ in range(model.workers)
+    ]
+    results: list[Any] = [None] * len(tasks)
+    received = 0
+    while received < len(tasks):
+        try:
+            position, ok, value = outbound.get(timeout=min(0.05, _remaining(deadline)))
+        except Empty:
+            for worker in workers:
+                if worker.done():
+                    _result(worker, deadline)  # raises if the worker died
+            continue
+        if not ok:
+            raise RunError(f"a task failed: {value.strip().splitlines()[-1]}")
+        results[position] = value
+        received += 1
+    for worker in workers:
+        _result(worker, deadline)
+    producer.join(_remaining(deadline))
+    return results
+
+
+_RUNNERS = {"n-workers": n_workers, "pipeline": pipeline, "broadcast": broadcast}
+
+
+def run(pattern: str, model: Model, task_func: str, tasks: Sequence[Any], timeout: float) -> list[Any]:
+    """Run *tasks* through *model* with *pattern*; results in task order. Raises RunError / RunTimeout."""
+    return _RUNNERS[check_name(pattern)](model, task_func, tasks, time.monotonic() + timeout)

@@ -1,7 +1,0 @@
-"""The costs suite: what choosing a model costs beyond its speedup curve.
-
-start-up (``labs.bench_worker --lab-startup`` and ``startup/asyncio-task``), data transfer round
-trips per channel and payload size (``transfer``), memory per worker (``memory``), the latency
-ladder (``ladder``) and race conditions (``labs.races``). ``labs.costs.worker`` runs one of them as a
-pyperf benchmark.
-"""

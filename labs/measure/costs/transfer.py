@@ -1,0 +1,278 @@
+"""Round trip of a payload to a worker and back, per channel.
+
+Every channel has an echo worker that sends back what it receives; the timed operation is one
+``round_trip``: send the payload, receive it back. Channels:
+
+thread-queue            queue.Queue to a thread: the object itself is shared, nothing is copied
+interp-bytes            interpreters queue to a subinterpreter, bytes (shareable: copied)
+interp-memoryview       interpreters queue, a memoryview of one buffer (shareable: not copied)
+interp-pickle           interpreters queue, a list of ints (not shareable: pickled both ways)
+mp-queue                multiprocessing.Queue to a process (pickled, through a pipe and a feeder thread)
+mp-pipe                 multiprocessing.Pipe to a process, send_bytes / recv_bytes
+shared-memory           multiprocessing.shared_memory: the worker copies the block out and back in,
+                        a one-byte Pipe message each way says when
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import queue
+import threading
+from multiprocessing import shared_memory
+from typing import Any
+
+from labs.core import interpreters_api
+from labs.core.errors import UsageError
+
+KiB, MiB = 1 << 10, 1 << 20
+MIN_PAYLOAD, MAX_PAYLOAD = 1, 64 * MiB
+DEFAULT_SIZES = (1, KiB, 64 * KiB, MiB, 16 * MiB, 64 * MiB)
+QUICK_SIZES = (1, KiB, 64 * KiB, MiB, 16 * MiB)
+PICKLE_LIMIT = 16 * MiB  # a 64 MiB list of ints pickles for seconds and weighs ~20x its payload
+COPIES_IN_FLIGHT = 6  # payload, the echo, and a few copies inside the channel
+
+
+def parse_size(text: str) -> int:
+    """'1', '4K', '16M' (binary units) -> bytes, within 1 B .. 64 MiB."""
+    units = {"": 1, "K": KiB, "M": MiB}
+    number, unit = text.strip().upper().rstrip("IB") or "0", ""
+    if number and number[-1] in units:
+        number, unit = number[:-1], number[-1]
+    try:
+        size = int(number) * units[unit]
+    except (ValueError, KeyError):
+        raise UsageError(f"payload size {text!r} is not a size like 1, 4K or 16M") from None
+    if not MIN_PAYLOAD <= size <= MAX_PAYLOAD:
+        raise UsageError(f"payload size {text!r} is out of range: 1 B .. 64 MiB")
+    return size
+
+
+def available_memory() -> int:
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 1 << 62
+
+
+def check_memory(size: int) -> None:
+    """Refuse, before allocating, a payload whose copies in flight would not fit in memory."""
+    needed = size * COPIES_IN_FLIGHT
+    if needed > available_memory():
+        raise UsageError(
+            f"payload of {size} bytes needs about {needed >> 20} MiB in flight but only "
+            f"{available_memory() >> 20} MiB are available"
+        )
+
+
+def _echo_queue(inbound: Any, outbound: Any) -> None:
+    while (item := inbound.get()) is not None:
+        outbound.put(item)
+
+
+def _echo_pipe(connection: Any) -> None:
+    while (data := connection.recv_bytes()) != b"":
+        connection.send_bytes(data)
+
+
+def _echo_shared_memory(connection: Any, name: str) -> None:
+    block = shared_memory.SharedMemory(name=name)
+    try:
+        while (message := connection.recv_bytes()) != b"":
+            size = int(message)
+            data = bytes(block.buf[:size])  # copy out, as a worker that keeps the data would
+            block.buf[:size] = data  # and back in for the reply
+            connection.send_bytes(b"1")
+    finally:
+        block.close()
+
+
+def _interp_echo(inbound: Any, outbound: Any, shared: bool) -> None:
+    """Runs inside the echo subinterpreter."""
+    from labs.models._interpreter_queue import poll_get
+
+    while (item := poll_get(inbound, 3600.0)) is not None:
+        interpreters_api.put(outbound, item, shared=shared)
+
+
+class Channel:
+    name = ""
+    description = ""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+
+    @classmethod
+    def unavailable_reason(cls, size: int) -> str | None:
+        return None
+
+    def payload(self) -> Any:
+        return bytes(self.size)
+
+    def start(self) -> None: ...
+
+    def round_trip(self, payload: Any) -> Any:
+        raise NotImplementedError
+
+    def close(self) -> None: ...
+
+
+class ThreadQueue(Channel):
+    name = "thread-queue"
+    description = "queue.Queue to a thread (the object is shared)"
+
+    def start(self) -> None:
+        self._in: queue.Queue = queue.Queue()
+        self._out: queue.Queue = queue.Queue()
+        self._thread = threading.Thread(target=_echo_queue, args=(self._in, self._out), daemon=True)
+        self._thread.start()
+
+    def round_trip(self, payload: Any) -> Any:
+        self._in.put(payload)
+        return self._out.get()
+
+    def close(self) -> None:
+        self._in.put(None)
+        self._thread.join()
+
+
+class InterpreterQueue(Channel):
+    name = "interp-bytes"
+    description = "interpreters queue to a subinterpreter, bytes (copied)"
+    shared = True
+
+    @classmethod
+    def unavailable_reason(cls, size: int) -> str | None:
+        return interpreters_api.unavailable_reason()
+
+    def start(self) -> None:
+        from labs.models._interpreter_queue import poll_get, start_serving
+
+        self._poll_get = poll_get
+        api = interpreters_api.interpreters()
+        self._in, self._out = api.create_queue(), api.create_queue()
+        self._interp, self._thread = start_serving(
+            "from labs.measure.costs.transfer import _interp_echo",
+            f"_interp_echo(inbound, outbound, {self.shared!r})",
+            "labs-echo",
+            inbound=self._in,
+            outbound=self._out,
+        )
+
+    def round_trip(self, payload: Any) -> Any:
+        interpreters_api.put(self._in, payload, shared=self.shared)
+        return self._poll_get(self._out, 600.0)
+
+    def close(self) -> None:
+        interpreters_api.put(self._in, None, shared=True)
+        self._thread.join()
+        self._interp.close()
+
+
+class InterpreterMemoryview(InterpreterQueue):
+    name = "interp-memoryview"
+    description = "interpreters queue, memoryview of one buffer (shared, not copied)"
+
+    def payload(self) -> Any:
+        return memoryview(bytearray(self.size))
+
+
+class InterpreterPickle(InterpreterQueue):
+    name = "interp-pickle"
+    description = "interpreters queue, a list of ints (pickled both ways)"
+    shared = False
+
+    @classmethod
+    def unavailable_reason(cls, size: int) -> str | None:
+        if size > PICKLE_LIMIT:
+            return f"the pickle fallback is measured up to {PICKLE_LIMIT >> 20} MiB"
+        return super().unavailable_reason(size)
+
+    def payload(self) -> Any:
+        return list(range(max(1, self.size // 8)))  # ~size bytes of pickled small ints
+
+
+class ProcessQueue(Channel):
+    name = "mp-queue"
+    description = "multiprocessing.Queue to a process (pickled)"
+
+    def start(self) -> None:
+        self._in, self._out = multiprocessing.Queue(), multiprocessing.Queue()
+        self._process = multiprocessing.Process(target=_echo_queue, args=(self._in, self._out), daemon=True)
+        self._process.start()
+
+    def round_trip(self, payload: Any) -> Any:
+        self._in.put(payload)
+        return self._out.get()
+
+    def close(self) -> None:
+        self._in.put(None)
+        self._process.join()
+
+
+class ProcessPipe(Channel):
+    name = "mp-pipe"
+    description = "multiprocessing.Pipe to a process, send_bytes / recv_bytes"
+
+    def start(self) -> None:
+        self._connection, child = multiprocessing.Pipe()
+        self._process = multiprocessing.Process(target=_echo_pipe, args=(child,), daemon=True)
+        self._process.start()
+
+    def round_trip(self, payload: Any) -> Any:
+        self._connection.send_bytes(payload)
+        return self._connection.recv_bytes()
+
+    def close(self) -> None:
+        self._connection.send_bytes(b"")
+        self._process.join()
+
+
+class SharedMemory(Channel):
+    name = "shared-memory"
+    description = "shared_memory block; the worker copies it out and back; 1-byte Pipe messages signal"
+
+    def start(self) -> None:
+        self._block = shared_memory.SharedMemory(create=True, size=self.size)
+        self._connection, child = multiprocessing.Pipe()
+        self._process = multiprocessing.Process(
+            target=_echo_shared_memory, args=(child, self._block.name), daemon=True
+        )
+        self._process.start()
+
+    def round_trip(self, payload: Any) -> Any:
+        self._block.buf[: self.size] = payload
+        self._connection.send_bytes(str(self.size).encode())
+        self._connection.recv_bytes()
+        return bytes(self._block.buf[: self.size])
+
+    def close(self) -> None:
+        self._connection.send_bytes(b"")
+        self._process.join()
+        self._block.close()
+        self._block.unlink()
+
+
+CHANNELS: dict[str, type[Channel]] = {
+    cls.name: cls
+    for cls in (
+        ThreadQueue,
+        InterpreterQueue,
+        InterpreterMemoryview,
+        InterpreterPickle,
+        ProcessQueue,
+        ProcessPipe,
+        SharedMemory,
+    )
+}
+
+
+def check_echo(channel: Channel, payload: Any) -> None:
+    """Raise unless one round trip gives back an equal payload (verified like every other bench)."""
+    echoed = channel.round_trip(payload)
+    same = echoed == payload if isinstance(payload, list) else bytes(echoed) == bytes(payload)
+    if not same:
+        raise ValueError(f"{channel.name}: the echo of {channel.size} bytes differs from what was sent")

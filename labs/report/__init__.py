@@ -1,0 +1,1 @@
+"""The report: REPORT.md and plots, from stored results only."""

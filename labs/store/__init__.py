@@ -1,0 +1,1 @@
+"""The results store: runs written atomically, never overwritten, scrubbed, loadable by pyperf."""

@@ -1,0 +1,127 @@
+"""results/<machine-id>/<runtime-tag>/<UTC timestamp>.json: pyperf BenchmarkSuite JSON, kept for good.
+
+Files are written atomically (a temporary file, then a hard link that fails if the name exists), never
+overwritten, and made safe to publish: no hostname, user name or home path (a machine id stands in).
+The lab's own record of the run (failed benches and why, whether it was interrupted, the runtime
+facts) sits under a top-level "labs" key, which pyperf ignores, so `python -m pyperf stats|compare_to`
+read the files unchanged.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import os
+import re
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from labs.core import runtime
+from labs.core.errors import UsageError
+
+DROPPED_METADATA = ("hostname", "boot_time", "uptime")
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def machine_id() -> str:
+    """A stable, anonymous id for this machine: core count plus a hash of the machine id and CPU."""
+    try:
+        secret = Path("/etc/machine-id").read_text().strip()
+    except OSError:
+        secret = ""
+    digest = hashlib.sha256(f"{secret}|{runtime.cpu_model()}|{os.cpu_count()}".encode()).hexdigest()[:8]
+    return f"{os.cpu_count()}cpu-{digest}"
+
+
+def _scrub_text(text: str) -> str:
+    places = (
+        (Path(sys.prefix), "<venv>"),
+        (Path(sys.base_prefix), "<python>"),
+        (Path.cwd(), "<lab>"),
+        (ROOT, "<lab>"),
+        (Path.home(), "~"),
+    )
+    for place, stand_in in places:
+        if len(str(place)) > 1:
+            text = text.replace(str(place), stand_in)
+    return re.sub(r"/home/[^/\s']+", "~", text)
+
+
+def scrub(value: Any) -> Any:
+    """*value* with identifying metadata dropped and home / checkout paths replaced."""
+    if isinstance(value, dict):
+        return {k: scrub(v) for k, v in value.items() if k not in DROPPED_METADATA}
+    if isinstance(value, list):
+        return [scrub(v) for v in value]
+    if isinstance(value, str):
+        return _scrub_text(value)
+    return value
+
+
+def check_writable(directory: Path) -> Path:
+    """*directory* (created if missing) when the lab can write there; else a UsageError."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=directory, prefix=".probe-"):
+            pass
+    except OSError as exc:
+        raise UsageError(f"results directory {str(directory)!r} is not writable: {exc.strerror}") from None
+    return directory
+
+
+def utc_stamp(now: datetime.datetime | None = None) -> str:
+    now = now or datetime.datetime.now(datetime.UTC)
+    return now.strftime("%Y-%m-%dT%H-%M-%SZ")
+
+
+def save_run(root: Path, runtime_tag: str, suite_json: dict[str, Any], labs_record: dict[str, Any]) -> Path:
+    """Write one run atomically under *root*; never overwrite. Returns the new file's path."""
+    folder = check_writable(root / labs_record["machine"] / runtime_tag)
+    document = scrub({**suite_json, "labs": labs_record})
+    stamp = labs_record["started"]
+    fd, temporary = tempfile.mkstemp(dir=folder, prefix=".partial-", suffix=".json")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            json.dump(document, file, indent=1, sort_keys=True)
+            file.write("\n")
+            file.flush()
+            os.fsync(file.fileno())
+        for attempt in range(100):
+            target = folder / (f"{stamp}.json" if attempt == 0 else f"{stamp}-{attempt}.json")
+            try:
+                os.link(temporary, target)  # atomic, and refuses an existing name
+                return target
+            except FileExistsError:
+                continue
+        raise OSError(f"no free file name for {stamp} in {folder}")
+    finally:
+        os.unlink(temporary)
+
+
+def iter_run_files(root: Path) -> list[Path]:
+    return sorted(p for p in root.glob("*/*/*.json") if not p.name.startswith("."))
+
+
+def load_run(path: Path) -> dict[str, Any]:
+    """One stored run as parsed JSON; ValueError naming the file if it is not a lab/pyperf result."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{path}: not readable JSON ({exc})") from None
+    if not isinstance(data, dict) or "benchmarks" not in data or "version" not in data:
+        raise ValueError(f"{path}: not a pyperf BenchmarkSuite file")
+    return data
+
+
+def load_all(root: Path) -> tuple[list[tuple[Path, dict[str, Any]]], list[str]]:
+    """Every readable run under *root*, and one line for each file that is not (left untouched)."""
+    runs, problems = [], []
+    for path in iter_run_files(root):
+        try:
+            runs.append((path, load_run(path)))
+        except ValueError as exc:
+            problems.append(str(exc))
+    return runs, problems

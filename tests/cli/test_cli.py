@@ -1,0 +1,147 @@
+"""The CLI, for real in a subprocess: output, bad input (one line, exit 2), faults (clear error, no hang,
+nothing left running)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from labs import models
+from labs.cli import main as cli
+from labs.core import interpreters_api
+
+
+def available(name: str) -> bool:
+    return models.get(name).unavailable_reason() is None
+
+
+def test_list_shows_every_model_and_whether_it_runs_here(cli):
+    done = cli("list")
+    assert done.returncode == 0, done.stderr
+    for name in models.names():
+        assert name in done.stdout
+    assert "nbody" in done.stdout and "pipeline" in done.stdout
+
+
+def test_doctor_json(cli):
+    done = cli("doctor", "--json")
+    assert done.returncode == 0, done.stderr
+    facts = json.loads(done.stdout)
+    assert {"free_threaded_build", "gil_enabled", "interpreters_api", "usable_cpus"} <= facts.keys()
+
+
+@pytest.mark.parametrize("model", ["threads", "processes-fork", "interpreters-pool"])
+def test_run_prints_time_speedup_and_verified(cli, model):
+    if not available(model):
+        pytest.skip(f"{model} unavailable: {models.get(model).unavailable_reason()}")
+    done = cli("run", "-w", "nbody", "-m", model, "-n", "2", "--size", "2")
+    assert done.returncode == 0, done.stderr
+    assert f"nbody/{model}/n-workers/w2" in done.stdout
+    assert "speedup" in done.stdout and "2 results equal the serial reference" in done.stdout
+    assert not done.leftover
+
+
+BAD_INPUTS = [
+    (["run", "-w", "nope", "-m", "threads"], "unknown workload 'nope'; valid: nbody, fib"),
+    (["run", "-w", "fib", "-m", "nope"], "unknown model 'nope'; valid: serial, threads"),
+    (
+        ["run", "-w", "fib", "-m", "threads", "-p", "nope"],
+        "unknown pattern 'nope'; valid: n-workers, pipeline",
+    ),
+    (["run", "-w", "fib", "-m", "threads", "-n", "0"], "workers must be between 1 and 1024, got 0"),
+    (["run", "-w", "fib", "-m", "threads", "-n", "1025"], "workers must be between 1 and 1024, got 1025"),
+    (["run", "-w", "fib", "-m", "threads", "-n", "two"], "workers must be an integer, got 'two'"),
+    (["run", "-w", "fib", "-m", "threads", "--size", "0"], "size must be a positive integer, got '0'"),
+    (["run", "-w", "fib", "-m", "threads", "--size", "x"], "size must be a positive integer, got 'x'"),
+    (["run", "-w", "fib", "-m", "threads", "--fault", "kill"], "--fault kill needs a model whose workers"),
+    (["run", "-m", "threads"], "the following arguments are required: -w/--workload"),
+    (["frobnicate"], "invalid choice: 'frobnicate'"),
+]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"), BAD_INPUTS, ids=lambda v: " ".join(v) if isinstance(v, list) else ""
+)
+def test_bad_input_is_one_line_and_exit_2(cli, tmp_path, args, message):
+    done = cli(*args)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("ERROR: ") and message in lines[0], done.stderr
+
+
+def test_an_unavailable_model_says_why(monkeypatch, capsys):
+    # A fake source makes the answer exact on any runtime; the real check is in interpreters_api.source().
+    monkeypatch.setattr(
+        interpreters_api, "source", lambda: (None, "needs Python 3.12+ and interpreters-pep-734")
+    )
+    assert cli.main(["run", "-w", "fib", "-m", "interpreters-pool"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        "ERROR: model 'interpreters-pool' is unavailable on this runtime: "
+        "interpreters: needs Python 3.12+ and interpreters-pep-734"
+    )
+
+
+FAULT_MODELS = [
+    "serial",
+    "threads",
+    "asyncio",
+    "processes-fork",
+    "processes-spawn",
+    "interpreters-pool",
+    "interpreters-raw",
+]
+
+
+@pytest.mark.parametrize("model", FAULT_MODELS)
+@pytest.mark.parametrize("pattern", ["n-workers", "pipeline"])
+def test_a_task_that_raises_fails_the_run_with_its_exception(cli, model, pattern):
+    if not available(model):
+        pytest.skip(f"{model} unavailable: {models.get(model).unavailable_reason()}")
+    done = cli("run", "-w", "fib", "-m", model, "-p", pattern, "--size", "2", "--fault", "raise", timeout=60)
+    assert done.returncode == 1
+    assert f"ERROR: fib/{model}/{pattern}/w2: a task failed:" in done.stderr
+    assert re.search(r"InjectedFault: injected fault on task 2[45]\n", done.stderr), done.stderr
+    assert not done.leftover
+
+
+@pytest.mark.parametrize("model", ["processes-fork", "processes-spawn", "processes-forkserver"])
+@pytest.mark.parametrize("pattern", ["n-workers", "pipeline", "broadcast"])
+def test_a_killed_worker_process_is_a_clear_error(cli, model, pattern):
+    if not available(model):
+        pytest.skip(f"{model} unavailable: {models.get(model).unavailable_reason()}")
+    done = cli("run", "-w", "fib", "-m", model, "-p", pattern, "--size", "2", "--fault", "kill", timeout=60)
+    assert done.returncode == 1
+    assert f"ERROR: fib/{model}/{pattern}/w2: a worker died: BrokenProcessPool" in done.stderr
+    assert not done.leftover
+
+
+@pytest.mark.parametrize(
+    "model", ["threads", "asyncio", "processes-fork", "interpreters-pool", "interpreters-raw"]
+)
+def test_a_hung_task_ends_at_the_timeout_with_nothing_left_running(cli, model):
+    if not available(model):
+        pytest.skip(f"{model} unavailable: {models.get(model).unavailable_reason()}")
+    done = cli(
+        "run",
+        "-w",
+        "fib",
+        "-m",
+        model,
+        "-p",
+        "pipeline",
+        "--size",
+        "2",
+        "--fault",
+        "hang",
+        "--timeout",
+        "1",
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert f"ERROR: fib/{model}/pipeline/w2: no result before the run's timeout" in done.stderr
+    assert done.seconds < 30
+    assert not done.leftover
