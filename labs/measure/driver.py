@@ -1,31 +1,40 @@
-"""The benchmark matrix on this runtime: plan, run each bench in its own pyperf subprocess, store the run.
+"""The bench driver: plan the matrix on this runtime, run each bench in its own pyperf subprocess, store.
 
-Each bench runs as ``python -m labs.measure.job`` (pyperf's manager and workers), so one bench that
-fails, hangs or crashes is recorded with its reason while the run goes on, and Ctrl-C keeps every
-bench already measured.
+Each bench runs as ``python -m <spec.module>`` (pyperf's manager and workers) in its own process group,
+so one bench that fails, hangs or crashes is recorded with its reason while the run goes on. Every
+bench is journaled the moment it ends (``labs.store.journal``); SIGINT, SIGTERM and SIGHUP end the run
+with what was measured saved, and the bench's process group is killed on every way out.
 """
 
 from __future__ import annotations
 
+import argparse
+import contextlib
+import dataclasses
 import datetime
 import json
 import os
+import re
+import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from labs import models, workloads
-from labs.analyse.runs import format_time
-from labs.core import lab, patterns, runtime
-from labs.core.errors import UsageError
-from labs.measure.job import bench_name, startup_name
-from labs.store import runs as results
+import pyperf
+
+from labs import models
+from labs.core import runtime
+from labs.core.errors import RunError, UsageError
+from labs.measure.costs import ladder, memory, races, transfer
+from labs.measure.harness import read_outcome
+from labs.plan.matrix import BenchSpec, Plan, plan
+from labs.plan.selection import Selection
+from labs.store import journal, runs
 
 # pyperf settings per mode. The verification job before timing warms each measuring process, so
 # quick and default need no extra warm-up; loops stay at 1 because every job already lasts >= 10 ms.
@@ -34,10 +43,6 @@ PYPERF_OPTIONS = {
     "default": ["--processes", "3", "--values", "3", "--warmups", "0", "--loops", "1"],
     "rigorous": ["--rigorous", "--warmups", "1"],
 }
-SIZE_OF_MODE = {"quick": "smoke", "default": "quick", "rigorous": "default"}
-
-
-SUITES = ("matrix", "costs")
 # Environment pyperf's workers need from the lab (pyperf passes on only a few variables by itself).
 INHERITED = (
     "LD_LIBRARY_PATH",
@@ -46,238 +51,122 @@ INHERITED = (
     "LABS_HTTP_PAYLOAD",
     "LABS_HTTP_TIMEOUT",
 )
+WORKDIR_PREFIX = "labs-bench-"
 
 
-@dataclass(frozen=True)
-class BenchSpec:
-    """One bench: its name, the worker module that measures it, and that module's lab options."""
+class Interrupted(KeyboardInterrupt):
+    """The run was asked to stop (SIGINT, SIGTERM or SIGHUP): keep what was measured."""
 
-    name: str
-    options: tuple[str, ...]
-    module: str = "labs.measure.job"
-    timed: bool = True  # False: the worker writes its own pyperf JSON (memory), without pyperf's timer
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
 
 
-def job_spec(workload: str, model: str, pattern: str, workers: int, size: int, timeout: float) -> BenchSpec:
-    options = (
-        "--lab-workload",
-        workload,
-        "--lab-model",
-        model,
-        "--lab-pattern",
-        pattern,
-        "--lab-workers",
-        str(workers),
-        "--lab-size",
-        str(size),
-        "--lab-timeout",
-        str(timeout),
+def _interrupt(signum: int, frame: object) -> None:
+    raise Interrupted(signum)
+
+
+class RuntimeAvailability:
+    """What the running interpreter can do, asked of the real registries (the planner's input)."""
+
+    def __init__(self) -> None:
+        self.usable_cpus = runtime.usable_cpus()
+
+    def model(self, name: str) -> str | None:
+        return models.get(name).unavailable_reason()
+
+    def channel(self, name: str, size: int) -> str | None:
+        try:
+            transfer.check_memory(size)
+        except UsageError as exc:
+            return str(exc)
+        return transfer.CHANNELS[name].unavailable_reason(size)
+
+    def memory(self) -> str | None:
+        return memory.unavailable_reason()
+
+    def rung(self, name: str) -> str | None:
+        return ladder.RUNGS[name].unavailable_reason()
+
+    def channels(self) -> Sequence[str]:
+        return tuple(transfer.CHANNELS)
+
+    def rungs(self) -> Sequence[str]:
+        return tuple(ladder.RUNGS)
+
+    def race_strategies(self) -> tuple[Sequence[str], Sequence[str]]:
+        return tuple(races.STRATEGIES), tuple(races.ASYNC_STRATEGIES)
+
+    def transfer_sizes(self, quick: bool) -> Sequence[int]:
+        return transfer.QUICK_SIZES if quick else transfer.DEFAULT_SIZES
+
+
+def _last_line(stderr: str) -> str:
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    return lines[-1] if lines else "no output"
+
+
+def _command(spec: BenchSpec, mode: str, machine: str, output: Path, outcome: Path) -> list[str]:
+    pyperf_options = PYPERF_OPTIONS[mode] if spec.timed else ["--values", "3"]
+    command = [sys.executable, "-m", spec.module, "--lab-key", spec.key.to_json(), *spec.options]
+    command += ["--lab-machine", machine, "--lab-outcome", str(outcome), *pyperf_options]
+    command += ["--quiet", "-o", str(output)]
+    inherit = [name for name in INHERITED if name in os.environ]
+    if inherit and spec.timed:
+        command.append(f"--inherit-environ={','.join(inherit)}")
+    return command
+
+
+def run_one(
+    spec: BenchSpec, mode: str, machine: str, timeout: float, workdir: Path
+) -> tuple[list[dict[str, Any]], str]:
+    """(the bench's pyperf benchmarks, their format version); RunError with the reason if it failed."""
+    index = len(list(workdir.iterdir()))
+    output, outcome = workdir / f"{index}.json", workdir / f"{index}.outcome"
+    process = subprocess.Popen(
+        _command(spec, mode, machine, output, outcome),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group: killed whole on every way out
     )
-    return BenchSpec(bench_name(workload, model, pattern, workers), options)
+    try:
+        _, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise RunError(f"timed out after {timeout:g} s") from None
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)  # whatever the bench left: pool workers, a server
+        process.wait()
+    reason = read_outcome(outcome)
+    if process.returncode != 0 or not output.exists():
+        raise RunError(f"exit code {process.returncode}: {reason or _last_line(stderr)}")
+    try:
+        pyperf.BenchmarkSuite.load(str(output))  # pyperf's own loader validates what its worker wrote
+        data = json.loads(output.read_text())
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise RunError(f"unreadable pyperf output: {exc}") from None
+    common = data.get("metadata", {})
+    # Metadata common to all of the file's benches moves into each, so that merged benches keep theirs.
+    benches = [{**bench, "metadata": {**common, **bench.get("metadata", {})}} for bench in data["benchmarks"]]
+    return benches, str(data.get("version", "1.0"))
 
 
-def startup_spec(model: str, workers: int) -> BenchSpec:
-    return BenchSpec(
-        startup_name(model, workers), ("--lab-model", model, "--lab-workers", str(workers), "--lab-startup")
-    )
-
-
-def cost_spec(name: str, timed: bool = True, **options: object) -> BenchSpec:
-    flat = tuple(item for key, value in options.items() for item in (f"--lab-{key}", str(value)))
-    return BenchSpec(name, flat, "labs.measure.costs.job", timed)
-
-
-def _names(values: Sequence[str] | None, valid: Sequence[str], what: str) -> list[str]:
+def _summary(benchmark: dict[str, Any]) -> str:
+    values = [v for run in benchmark.get("runs", []) for v in run.get("values", [])]
     if not values:
-        return list(valid)
-    chosen = [name for value in values for name in value.split(",") if name]
-    bad = [name for name in chosen if name not in valid]
-    if bad:
-        raise UsageError(f"unknown {what} {bad[0]!r}; valid: {', '.join(valid)}")
-    return list(dict.fromkeys(chosen))
+        return "no values"
+    mean = sum(values) / len(values)
+    if benchmark.get("metadata", {}).get("unit") == "byte":
+        return f"{mean / (1 << 20):.2f} MiB mean of {len(values)}"
+    return f"{_seconds(mean)} mean of {len(values)}"
 
 
-# I/O concurrency sweeps (light: threads and asyncio; heavy: processes and interpreters). download carries
-# the full 1 .. 256 sweep; the other I/O workloads a short one; the mixed variants compare every model
-# at one concurrency, where the crossover is read.
-IO_SWEEP = {
-    "download": {
-        "quick": ([64], [4]),
-        "default": ([1, 16, 256], [1, 16]),
-        "rigorous": ([1, 4, 16, 64, 256], [1, 4, 16]),
-    },
-    "mixed": {"quick": ([8], [8]), "default": ([16], [16]), "rigorous": ([16, 64], [16])},
-    "other": {"quick": ([16], [4]), "default": ([1, 16], [1, 4]), "rigorous": ([1, 4, 16, 64], [1, 4, 16])},
-}
-
-
-def io_counts(workload: str, model: str, mode: str, chosen: Sequence[str] | None) -> list[int]:
-    if chosen:
-        return sorted(
-            {lab.check_workers(lab.parse_int("workers", v)) for w in chosen for v in w.split(",") if v}
-        )
-    family = "mixed" if workload.startswith("mixed-") else workload if workload in IO_SWEEP else "other"
-    light, heavy = IO_SWEEP[family][mode]
-    return light if model in ("threads", "asyncio") else heavy
-
-
-def default_worker_counts(usable: int) -> list[int]:
-    """1, 2, 4, ... up to the usable CPUs, and the usable count itself."""
-    counts, n = [], 1
-    while n < usable:
-        counts.append(n)
-        n *= 2
-    return [*counts, usable]
-
-
-def plan(args: Any, mode: str) -> tuple[list[BenchSpec], list[str]]:
-    """The benches to run, and lines saying what was left out and why."""
-    chosen_workloads = [workloads.get(n) for n in _names(args.workload, workloads.NAMES, "workload")]
-    if args.kind:
-        chosen_workloads = [w for w in chosen_workloads if w.kind == args.kind]
-    chosen_models = _names(args.model, models.names(), "model")
-    if "serial" not in chosen_models:
-        chosen_models.insert(0, "serial")  # every speedup is against the serial bench of the same run
-    chosen_patterns = _names(args.pattern, patterns.NAMES, "pattern")
-    usable = runtime.usable_cpus()
-    notes = []
-    if args.workers:
-        counts = [
-            lab.check_workers(lab.parse_int("workers", v)) for w in args.workers for v in w.split(",") if v
-        ]
-        pinned = [n for n in counts if n > usable]
-        if pinned:
-            notes.append(
-                f"workers {pinned} exceed the {usable} usable CPU(s) here: clamped (no scaling "
-                "curve is measured on fewer CPUs than workers)"
-            )
-            counts = [n for n in counts if n <= usable] or [usable]
-    else:
-        counts = default_worker_counts(usable)
-    counts = sorted(set(counts))
-    runnable = []
-    for name in chosen_models:
-        why = models.get(name).unavailable_reason()
-        if why:
-            notes.append(f"model {name} skipped: {why}")
-        else:
-            runnable.append(name)
-    suites = _names(args.suite, SUITES, "suite")
-    timeout = float(args.bench_timeout)
-    specs: list[BenchSpec] = []
-    if "matrix" in suites:
-        for workload in chosen_workloads:
-            size = workload.sizes[SIZE_OF_MODE[mode]]
-            for model in runnable:
-                if model == "serial":  # the reference has one worker and one way to run
-                    specs.append(job_spec(workload.name, model, "n-workers", 1, size, timeout))
-                    continue
-                sweep_counts = (
-                    counts if workload.kind == "cpu" else io_counts(workload.name, model, mode, args.workers)
-                )
-                for pattern in chosen_patterns:
-                    # The full worker sweep is for n-workers (and --rigorous); other patterns: top count.
-                    # I/O workloads keep to n-workers outside --rigorous: their sweep is long already.
-                    full = pattern == "n-workers" or mode == "rigorous"
-                    if workload.kind == "io" and not full:
-                        continue
-                    # --quick keeps the top count of a default sweep; worker counts asked for are all run.
-                    sweep = sweep_counts if full and (mode != "quick" or args.workers) else sweep_counts[-1:]
-                    # Enough I/O tasks to keep every worker busy (at least one task each).
-                    specs += [
-                        job_spec(
-                            workload.name,
-                            model,
-                            pattern,
-                            n,
-                            max(size, n) if workload.kind == "io" else size,
-                            timeout,
-                        )
-                        for n in sweep
-                    ]
-        if any(w.name == "download" for w in chosen_workloads) and "asyncio" in runnable:
-            # The server's own capacity: the fastest client at the top concurrency, no added latency.
-            top = io_counts("download", "asyncio", mode, args.workers)[-1]
-            spec = job_spec("download", "asyncio", "n-workers", top, max(4 * top, 256), timeout)
-            specs.append(
-                BenchSpec(
-                    f"capacity/asyncio/n-workers/w{top}",
-                    (
-                        *spec.options,
-                        "--lab-name",
-                        f"capacity/asyncio/n-workers/w{top}",
-                        "--lab-latency-ms",
-                        "0",
-                    ),
-                )
-            )
-        if not args.no_startup:
-            for model in runnable:
-                if model != "serial":
-                    specs += [startup_spec(model, n) for n in dict.fromkeys((1, counts[-1]))]
-    if "costs" in suites:
-        specs += _cost_specs(args, mode, counts[-1], notes)
-    return specs, notes
-
-
-def _cost_specs(args: Any, mode: str, top: int, notes: list[str]) -> list[BenchSpec]:
-    from labs.measure.costs import ladder, memory, races, transfer
-
-    specs = [
-        cost_spec(f"startup/asyncio-task/w{n}", cost="asyncio-task", workers=n)
-        for n in dict.fromkeys((1, top))
-    ]
-    sizes = transfer.QUICK_SIZES if mode == "quick" else transfer.DEFAULT_SIZES
-    if args.payload_sizes:
-        sizes = tuple(transfer.parse_size(v) for item in args.payload_sizes for v in item.split(",") if v)
-    for size in sizes:
-        transfer.check_memory(size)
-    for name, channel in transfer.CHANNELS.items():
-        for size in sizes:
-            why = channel.unavailable_reason(size)
-            if why:
-                notes.append(f"transfer/{name}/{size} skipped: {why}")
-                continue
-            specs.append(cost_spec(f"transfer/{name}/{size}", cost="transfer", channel=name, size=size))
-    why = memory.unavailable_reason()
-    for model in (
-        "threads",
-        "interpreters-pool",
-        "interpreters-raw",
-        "processes-fork",
-        "processes-spawn",
-        "processes-forkserver",
-    ):
-        reason = why or models.get(model).unavailable_reason()
-        if reason:
-            notes.append(f"memory/{model} skipped: {reason}")
-        else:
-            specs.append(
-                cost_spec(f"memory/{model}/w{top}", timed=False, cost="memory", model=model, workers=top)
-            )
-    for name, rung in ladder.RUNGS.items():
-        reason = rung.unavailable_reason()
-        if reason:
-            notes.append(f"ladder/{name} skipped: {reason}")
-        else:
-            specs.append(cost_spec(f"ladder/{name}", cost="ladder", rung=name))
-    increments = 100_000 if mode == "quick" else 1_000_000
-    threads = max(2, top)
-    for strategy in races.STRATEGIES:
-        specs.append(
-            cost_spec(
-                f"race/{strategy}/t{threads}",
-                cost="race",
-                strategy=strategy,
-                threads=threads,
-                increments=increments,
-            )
-        )
-    for strategy in races.ASYNC_STRATEGIES:
-        specs.append(
-            cost_spec(f"race/{strategy}/c100", cost="race", strategy=strategy, threads=100, increments=1)
-        )
-    return specs
+def _seconds(value: float) -> str:
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
+        if value >= scale:
+            return f"{value / scale:.3g} {unit}"
+    return f"{value / 1e-9:.3g} ns"
 
 
 def _duration(seconds: float) -> str:
@@ -285,112 +174,104 @@ def _duration(seconds: float) -> str:
     return f"{seconds // 60}m{seconds % 60:02d}s"
 
 
-def _last_error(stderr: str) -> str:
-    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
-    errors = [line for line in lines if line.startswith("ERROR:")]
-    if errors:
-        return errors[-1].removeprefix("ERROR:").strip()
-    return lines[-1] if lines else "no output"
+def _sweep_stale_workdirs() -> None:
+    """Remove work folders of earlier drivers that were killed (SIGKILL runs no clean-up)."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{WORKDIR_PREFIX}*"):
+        match = re.match(rf"{WORKDIR_PREFIX}(\d+)-", folder.name)
+        if match and not Path(f"/proc/{match.group(1)}").exists():
+            shutil.rmtree(folder, ignore_errors=True)
 
 
-def run_one(
-    spec: BenchSpec, mode: str, machine: str, timeout: float, workdir: Path
-) -> tuple[dict | None, str]:
-    """(pyperf suite JSON of the bench, "") on success, else (None, reason)."""
-    output = workdir / f"{len(list(workdir.iterdir()))}.json"
-    pyperf_options = PYPERF_OPTIONS[mode] if spec.timed else ["--values", "3"]
-    command = [
-        sys.executable,
-        "-m",
-        spec.module,
-        *spec.options,
-        "--lab-machine",
-        machine,
-        *pyperf_options,
-        "--quiet",
-        "-o",
-        str(output),
-    ]
-    inherit = [name for name in INHERITED if name in os.environ]
-    if inherit and spec.timed:
-        command.append(f"--inherit-environ={','.join(inherit)}")
-    process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
-    )
-    try:
-        _, stderr = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.communicate()
-        return None, f"timed out after {timeout:g} s"
-    except KeyboardInterrupt:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.communicate()
-        raise
-    if process.returncode != 0 or not output.exists():
-        return None, f"exit code {process.returncode}: {_last_error(stderr)}"
-    return json.loads(output.read_text()), ""
-
-
-def _summary(benchmark: dict) -> str:
-    values = [v for run in benchmark.get("runs", []) for v in run.get("values", [])]
-    if not values:
-        return "no values"
-    mean = sum(values) / len(values)
-    if benchmark.get("metadata", {}).get("unit") == "byte":
-        return f"{mean / (1 << 20):.2f} MiB mean of {len(values)}"
-    return f"{format_time(mean)} mean of {len(values)}"
-
-
-def run(args: Any) -> int:
-    if args.quick and args.rigorous:
-        raise UsageError("--quick and --rigorous exclude each other; choose one")
-    mode = "quick" if args.quick else "rigorous" if args.rigorous else "default"
-    timeout = float(lab.parse_positive_int("bench timeout", args.bench_timeout))
-    root = results.check_writable(Path(args.results))
-    specs, notes = plan(args, mode)
-    for note in notes:
-        print(f"note: {note}")
-    if not specs:
-        raise UsageError("the selection matches no bench")
-    facts = runtime.facts()
-    machine = results.machine_id()
-    print(
-        f"bench: {len(specs)} benches on Python {facts['version']} ({facts['tag']}), mode {mode}, "
-        f"machine {machine}"
-    )
-    if args.dry_run:
-        for spec in specs:
-            print(f"  {spec.name}")
-        return 0
-    record: dict[str, Any] = {
+def _new_record(selection: Selection, the_plan: Plan, machine: str) -> dict[str, Any]:
+    return {
         "machine": machine,
-        "started": results.utc_stamp(),
-        "mode": mode,
-        "pyperf_options": PYPERF_OPTIONS[mode],
-        "runtime": facts,
-        "planned": len(specs),
-        "notes": notes,
+        "started": runs.utc_stamp(),
+        "mode": selection.mode,
+        "pyperf_options": PYPERF_OPTIONS[selection.mode],
+        "runtime": runtime.facts(),
+        "selection": dataclasses.asdict(selection),
+        "planned": len(the_plan.specs),
+        "notes": list(the_plan.notes),
         # Where the I/O workloads' HTTP server runs (io.local_server): a host, not the runtime under test.
         "http_server_python": os.environ.get("LABS_SERVER_PYTHON", sys.executable),
         "failed": [],
         "interrupted": False,
     }
-    benchmarks: list[dict] = []
+
+
+def _selection_of(record: dict[str, Any]) -> Selection:
+    """The selection an earlier run stored (lists back to tuples), for ``--resume``."""
+    stored = record.get("selection")
+    if not isinstance(stored, dict):
+        raise UsageError(
+            "cannot resume: the run does not say what it selected (made before --resume existed)"
+        )
+    fields = {f.name for f in dataclasses.fields(Selection)}
+    values = {k: tuple(v) if isinstance(v, list) else v for k, v in stored.items() if k in fields}
+    return Selection(**values)
+
+
+def _resume(path: str) -> tuple[Selection, journal.Recovered]:
+    recovered = journal.recover(Path(path))
+    here, there = runtime.tag(), recovered.record["runtime"].get("tag")
+    if there != here:
+        raise UsageError(f"cannot resume a {there} run on {here}: run it with the interpreter it started on")
+    return _selection_of(recovered.record), recovered
+
+
+def run(args: argparse.Namespace) -> int:
+    """``labs bench``: exit 0 when every bench was measured, 1 if any failed, 130 when interrupted."""
+    resume = getattr(args, "resume", None)
+    selection, recovered = _resume(resume) if resume else (Selection.from_args(args), None)
+    root = runs.check_writable(Path(args.results))
+    the_plan = plan(selection, RuntimeAvailability())
+    done = {b.get("metadata", {}).get("name") for b in recovered.benchmarks} if recovered else set()
+    specs = [spec for spec in the_plan.specs if spec.name not in done]
+    for note in the_plan.notes:
+        print(f"note: {note}")
+    if not specs and not recovered:
+        raise UsageError("the selection matches no bench")
+    machine = runs.machine_id()
+    print(
+        f"bench: {len(specs)} benches on Python {runtime.facts()['version']} ({runtime.tag()}), "
+        f"mode {selection.mode}, machine {machine}" + (f", resuming {len(done)} measured" if done else "")
+    )
+    if args.dry_run:
+        for spec in specs:
+            print(f"  {spec.name}")
+        return 0
+    record = _new_record(selection, the_plan, machine)
+    if recovered:
+        record["resumed_from"] = Path(resume).name
+    log = journal.Journal.start(root / machine / runtime.tag(), record)
+    if recovered:
+        log.add(recovered.benchmarks, recovered.version)
+    print(f"journal: {log.path or log.problem} (if this run is killed: labs bench --resume <journal>)")
+    _measure(specs, selection, machine, log)
+    return _finish(log, root, resume if recovered else None)
+
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+def _measure(specs: Sequence[BenchSpec], selection: Selection, machine: str, log: journal.Journal) -> None:
+    """Run every bench in turn, journaling each; a stop signal ends the loop with what was measured."""
+    previous = {signum: signal.signal(signum, _interrupt) for signum in STOP_SIGNALS}
+    _sweep_stale_workdirs()
     start = time.monotonic()
-    # SIGTERM (a CI timeout, `kill`) ends the run like Ctrl-C: what was measured is saved.
-    previous = signal.signal(signal.SIGTERM, _interrupt)
-    with tempfile.TemporaryDirectory(prefix="labs-bench-") as workdir:
-        try:
+    try:
+        with tempfile.TemporaryDirectory(prefix=f"{WORKDIR_PREFIX}{os.getpid()}-") as workdir:
             for index, spec in enumerate(specs, 1):
-                data, reason = run_one(spec, mode, machine, timeout, Path(workdir))
-                if data is None:
-                    record["failed"].append({"name": spec.name, "reason": reason})
-                    outcome = f"FAILED: {reason}"
+                try:
+                    benches, version = run_one(
+                        spec, selection.mode, machine, selection.bench_timeout, Path(workdir)
+                    )
+                except RunError as exc:
+                    log.fail(spec.name, str(exc))
+                    outcome = f"FAILED: {exc}"
                 else:
-                    merged = _merge_file_metadata(data)
-                    benchmarks.extend(merged)
-                    outcome = "; ".join(_summary(bench) for bench in merged)
+                    log.add(benches, version)
+                    outcome = "; ".join(_summary(bench) for bench in benches)
                 elapsed = time.monotonic() - start
                 eta = elapsed / index * (len(specs) - index)
                 print(
@@ -398,28 +279,40 @@ def run(args: Any) -> int:
                     f"ETA {_duration(eta)})",
                     flush=True,
                 )
-        except KeyboardInterrupt:
-            record["interrupted"] = True
-            print(f"interrupted: keeping the {len(benchmarks)} benches measured so far", flush=True)
-    signal.signal(signal.SIGTERM, previous)
-    record["finished"] = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
-    record["seconds"] = round(time.monotonic() - start, 1)
-    suite = {"version": "1.0", "benchmarks": benchmarks}
-    path = results.save_run(root, facts["tag"], suite, record)
-    print(f"saved {len(benchmarks)} benches ({len(record['failed'])} failed) to {path}")
+    except Interrupted as stop:
+        log.record.update(interrupted=True, interrupted_by=str(stop))
+        print(f"interrupted by {stop}: keeping the {len(log.benchmarks)} benches measured so far", flush=True)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        log.record["finished"] = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+        log.record["seconds"] = round(time.monotonic() - start, 1)
+
+
+def _finish(log: journal.Journal, root: Path, resumed_journal: str | None) -> int:
+    """Save the run (a second Ctrl-C must not tear the save: stop signals wait until it is done)."""
+    previous = {signum: signal.signal(signum, signal.SIG_IGN) for signum in STOP_SIGNALS}
+    try:
+        path, note = log.finish(root)
+    except (OSError, UsageError) as exc:
+        kept = f"the journal {log.path} keeps them" if log.path else "they are lost"
+        raise RunError(
+            f"could not save the run anywhere ({exc}); {len(log.benchmarks)} benches: {kept}"
+        ) from None
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    if note:
+        print(f"note: {note}")
+    if log.problem:
+        print(f"note: {log.problem}")
+    record = log.record
+    print(f"saved {len(log.benchmarks)} benches ({len(record['failed'])} failed) to {path}")
+    if resumed_journal and resumed_journal.endswith(journal.SUFFIX):
+        Path(resumed_journal).unlink(missing_ok=True)  # everything it held is in the new file
     for failure in record["failed"]:
         print(f"  failed {failure['name']}: {failure['reason']}")
     if record["interrupted"]:
-        return 130
-    return 1 if record["failed"] else 0
-
-
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
-
-
-def _merge_file_metadata(data: dict) -> list[dict]:
-    """A bench worker's file keeps the metadata common to all its runs at the top level; move it into
-    each benchmark so that benches merged from many files keep all of theirs."""
-    common = data.get("metadata", {})
-    return [{**bench, "metadata": {**common, **bench.get("metadata", {})}} for bench in data["benchmarks"]]
+        return 128 + signal.Signals[record["interrupted_by"]].value
+    # a run filed away from where it was asked for is not a clean success: scripts must notice
+    return 1 if record["failed"] or note else 0

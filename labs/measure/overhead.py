@@ -9,8 +9,9 @@ executor). Then it prints the ratio lab / bare with its bootstrap interval and t
 
 from __future__ import annotations
 
+import contextlib
+import multiprocessing
 import sys
-import time
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from typing import Any
 
@@ -20,23 +21,24 @@ from labs import models, workloads
 from labs.analyse import stats
 from labs.core import lab, patterns
 from labs.core.callref import resolve
+from labs.core.errors import UsageError
 from labs.core.pool_worker import warm_up
+from labs.measure.harness import Harness, Option, loop_timer
+from labs.plan.key import BenchKey
 
 BARE: dict[str, Any] = {
     "threads": lambda n: ThreadPoolExecutor(n),
-    "processes-fork": lambda n: ProcessPoolExecutor(
-        n, mp_context=__import__("multiprocessing").get_context("fork")
-    ),
+    "processes-fork": lambda n: ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("fork")),
 }
+OPTIONS = (
+    Option("workload", str, "nbody", "a CPU workload"),
+    Option("workers", int, 2, "workers of both pools"),
+)
 
 
 def apply_chunk(func: Any, chunk: tuple[Any, ...]) -> tuple[Any, ...]:
     """The bare executor's job: a function object and a chunk, no names, no checks."""
     return tuple(func(task) for task in chunk)
-
-
-def _forward(cmd: list[str], args: Any) -> None:
-    cmd.extend(("--lab-workload", args.lab_workload, "--lab-workers", str(args.lab_workers)))
 
 
 def _bare_pool(model: str, workers: int) -> Executor:
@@ -45,55 +47,58 @@ def _bare_pool(model: str, workers: int) -> Executor:
     return pool
 
 
-def main() -> int:
-    runner = pyperf.Runner(add_cmdline_args=_forward, program_args=("-m", "labs.measure.overhead"))
-    runner.argparser.add_argument("--lab-workload", default="nbody")
-    runner.argparser.add_argument("--lab-workers", type=int, default=2)
-    args = runner.parse_args()
+def _print_ratio(model_name: str, lab_bench: pyperf.Benchmark, bare_bench: pyperf.Benchmark) -> None:
+    lab_values, bare_values = lab_bench.get_values(), bare_bench.get_values()
+    low, high = stats.bootstrap_ratio_ci(bare_values, lab_values)
+    _, p = stats.mann_whitney_u(bare_values, lab_values)
+    ratio = stats.mean(lab_values) / stats.mean(bare_values)
+    print(
+        f"{model_name}: lab / bare = {ratio:.4f} [{low:.4f}, {high:.4f}], p = {p:.2g}, "
+        f"n = {len(lab_values)}/{len(bare_values)}"
+    )
+
+
+def body(harness: Harness, stack: contextlib.ExitStack) -> None:
+    args = harness.args
     workload = workloads.get(args.lab_workload)
+    if workload.kind != "cpu":
+        cpu = ", ".join(w.name for w in workloads.all_workloads() if w.kind == "cpu")
+        raise UsageError(f"overhead measures CPU workloads only; {workload.name!r} is {workload.kind}: {cpu}")
+    workers = lab.check_workers(args.lab_workers)
     tasks = workload.make_tasks(workload.sizes["quick"])
-    chunks = patterns.split(tasks, args.lab_workers)
+    chunks = patterns.split(tasks, workers)
     func = resolve(workload.task)
-    expected = lab.serial_reference(workload, tasks) if args.worker else None
-    runner.metadata.update(lab_workload=workload.name, lab_workers=args.lab_workers, lab_tasks=len(tasks))
+    expected = lab.serial_reference(workload, tasks) if harness.worker else None
+    harness.runner.metadata.update(lab_workload=workload.name, lab_workers=workers, lab_tasks=len(tasks))
     for model_name in BARE:
-        combination = lab.Combination(workload.name, model_name, "n-workers", args.lab_workers)
-        model = bare = None
-        if args.worker:
-            model = models.get(model_name)(args.lab_workers)
+        combination = lab.Combination(workload.name, model_name, "n-workers", workers)
+        lab_job = bare_job = lambda: None  # the manager times nothing
+        if harness.worker:
+            model = models.get(model_name)(workers)
             model.start()
-            bare = _bare_pool(model_name, args.lab_workers)
+            stack.callback(model.shutdown)
+            bare = _bare_pool(model_name, workers)
+            stack.callback(bare.shutdown)
             lab.verify(
                 combination, lab.execute(model, "n-workers", workload.task, tasks, combination), expected
             )
 
-        def through_lab(loops: int, model: Any = model, combination: Any = combination) -> float:
-            start = time.perf_counter()
-            for _ in range(loops):
-                lab.execute(model, "n-workers", workload.task, tasks, combination)
-            return time.perf_counter() - start
+            def lab_job(model: Any = model, combination: Any = combination) -> list:
+                return lab.execute(model, "n-workers", workload.task, tasks, combination)
 
-        def bare_executor(loops: int, bare: Any = bare) -> float:
-            start = time.perf_counter()
-            for _ in range(loops):
+            def bare_job(bare: Executor = bare) -> list:
                 futures = [bare.submit(apply_chunk, func, chunk) for chunk in chunks]
-                [result for future in futures for result in future.result()]
-            return time.perf_counter() - start
+                return [result for future in futures for result in future.result()]
 
-        lab_bench = runner.bench_time_func(f"dispatch/{model_name}/lab", through_lab)
-        bare_bench = runner.bench_time_func(f"dispatch/{model_name}/bare", bare_executor)
-        if model is not None:
-            model.shutdown()
-            bare.shutdown()
-        if lab_bench is not None and bare_bench is not None and not args.worker:
-            low, high = stats.bootstrap_ratio_ci(bare_bench.get_values(), lab_bench.get_values())
-            _, p = stats.mann_whitney_u(bare_bench.get_values(), lab_bench.get_values())
-            ratio = stats.mean(lab_bench.get_values()) / stats.mean(bare_bench.get_values())
-            print(
-                f"{model_name}: lab / bare = {ratio:.4f} [{low:.4f}, {high:.4f}], p = {p:.2g}, "
-                f"n = {len(lab_bench.get_values())}/{len(bare_bench.get_values())}"
-            )
-    return 0
+        side = BenchKey("dispatch", model=model_name)
+        lab_bench = harness.bench(loop_timer(lab_job), key=side.with_params(side="lab"))
+        bare_bench = harness.bench(loop_timer(bare_job), key=side.with_params(side="bare"))
+        if lab_bench is not None and bare_bench is not None and not harness.worker:
+            _print_ratio(model_name, lab_bench, bare_bench)
+
+
+def main() -> int:
+    return Harness("labs.measure.overhead", OPTIONS).main(body)
 
 
 if __name__ == "__main__":

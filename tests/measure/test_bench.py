@@ -15,7 +15,9 @@ import pytest
 from conftest import lab_command
 
 from labs.core import runtime
+from labs.measure.harness import read_outcome
 from labs.plan import discovery
+from labs.plan.key import BenchKey
 from labs.store import runs as results
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -185,34 +187,24 @@ def test_an_unwritable_results_directory_is_refused(tmp_path):
     assert blocker.read_text() == "not a directory"
 
 
-def test_the_measuring_process_refuses_more_workers_than_its_cpus():
+def test_the_measuring_process_refuses_more_workers_than_its_cpus(tmp_path):
+    key = BenchKey("matrix", "fib", "threads", "n-workers", 2)
+    outcome = tmp_path / "outcome.json"
     done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "labs.measure.job",
-            "--lab-workload",
-            "fib",
-            "--lab-model",
-            "threads",
-            "--lab-workers",
-            "2",
-            "--lab-size",
-            "2",
-            "--worker",
-            "--values",
-            "1",
-            "--loops",
-            "1",
-        ],
+        [sys.executable, "-m", "labs.measure.job", "--lab-key", key.to_json(), "--lab-size", "2"]
+        + ["--lab-outcome", str(outcome), "--worker", "--values", "1", "--loops", "1"],
         capture_output=True,
         text=True,
         timeout=60,
         cwd=ROOT,
         preexec_fn=lambda: os.sched_setaffinity(0, {0}),
     )
-    assert done.returncode == 1
-    assert "may run on 1 CPU(s) but the bench asks for 2 workers" in done.stderr
+    assert done.returncode == 2  # asked for what it cannot measure here
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith("ERROR: this process may run on 1 CPU(s)")
+    # the reason reaches the driver as data, not by scraping stderr
+    assert read_outcome(outcome) == "this process may run on 1 CPU(s) but the bench asks for 2 workers: " + (
+        "refusing to measure a scaling curve on pinned CPUs"
+    )
 
 
 def test_save_is_atomic_and_never_overwrites(tmp_path):

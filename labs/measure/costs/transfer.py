@@ -22,7 +22,7 @@ from multiprocessing import shared_memory
 from typing import Any
 
 from labs.core import interpreters_api
-from labs.core.errors import UsageError
+from labs.core.errors import UsageError, VerificationError
 
 KiB, MiB = 1 << 10, 1 << 20
 MIN_PAYLOAD, MAX_PAYLOAD = 1, 64 * MiB
@@ -275,4 +275,6 @@ def check_echo(channel: Channel, payload: Any) -> None:
     echoed = channel.round_trip(payload)
     same = echoed == payload if isinstance(payload, list) else bytes(echoed) == bytes(payload)
     if not same:
-        raise ValueError(f"{channel.name}: the echo of {channel.size} bytes differs from what was sent")
+        raise VerificationError(
+            f"{channel.name}: the echo of {channel.size} bytes differs from what was sent"
+        )

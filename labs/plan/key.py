@@ -1,0 +1,151 @@
+"""BenchKey: the typed identity of one bench, built once by the planner and decoded once on load.
+
+A key travels as structured pyperf metadata (``lab_key``, a JSON object), so the analysis side never
+parses a bench name: ``.name`` exists for display and for pyperf's own tools only. Runs stored before
+``lab_key`` existed carry the same facts as separate ``lab_*`` fields; ``from_metadata`` reads those.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+# suite -> what the key's fields mean there; the planner builds keys of these suites only.
+SUITES = ("matrix", "capacity", "startup", "transfer", "memory", "ladder", "race", "dispatch", "fingerprint")
+
+
+@dataclass(frozen=True, order=True)
+class BenchKey:
+    """(suite, workload, model, pattern, workers, params). Unused fields stay empty.
+
+    matrix/capacity: workload, model, pattern, workers. startup: model, workers. transfer: subject
+    (the channel) and params bytes. memory: model, workers, params metric. ladder: subject (the rung).
+    race: subject (the strategy), workers (threads or asyncio tasks). dispatch: model, params side.
+    """
+
+    suite: str
+    workload: str = ""
+    model: str = ""
+    pattern: str = ""
+    workers: int = 0
+    subject: str = ""  # the costs suites' own axis: channel, rung or strategy
+    params: tuple[tuple[str, str], ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        if self.suite not in SUITES:
+            raise ValueError(f"unknown suite {self.suite!r}; valid: {', '.join(SUITES)}")
+
+    def param(self, name: str, default: str = "") -> str:
+        return dict(self.params).get(name, default)
+
+    @property
+    def name(self) -> str:
+        """The display name, also pyperf's benchmark name: ``nbody/threads/n-workers/w2``."""
+        match self.suite:
+            case "matrix":
+                return f"{self.workload}/{self.model}/{self.pattern}/w{self.workers}"
+            case "capacity":
+                return f"capacity/{self.model}/{self.pattern}/w{self.workers}"
+            case "startup":
+                return f"startup/{self.model}/w{self.workers}"
+            case "transfer":
+                return f"transfer/{self.subject}/{self.param('bytes')}"
+            case "memory":
+                return f"memory/{self.model}/w{self.workers}/{self.param('metric')}"
+            case "ladder":
+                return f"ladder/{self.subject}"
+            case "race":
+                prefix = "c" if self.subject.startswith("asyncio") else "t"
+                return f"race/{self.subject}/{prefix}{self.workers}"
+            case "dispatch":
+                return f"dispatch/{self.model}/{self.param('side')}"
+            case _:
+                return f"fingerprint/{self.subject}"
+
+    def with_params(self, **params: object) -> BenchKey:
+        merged = {**dict(self.params), **{k: str(v) for k, v in params.items()}}
+        return BenchKey(
+            self.suite, self.workload, self.model, self.pattern, self.workers, self.subject,
+            tuple(sorted(merged.items())),
+        )  # fmt: skip
+
+    def serial_baseline(self) -> BenchKey:
+        """The serial bench a matrix bench's speedup divides by (same workload, one worker)."""
+        return BenchKey("matrix", self.workload, "serial", "n-workers", 1)
+
+    def to_json(self) -> str:
+        data: dict[str, Any] = {"suite": self.suite}
+        for name in ("workload", "model", "pattern", "workers", "subject"):
+            if getattr(self, name):
+                data[name] = getattr(self, name)
+        if self.params:
+            data["params"] = dict(self.params)
+        return json.dumps(data, sort_keys=True, separators=(",", ":"))
+
+    def metadata(self) -> dict[str, str]:
+        """What a bench stores so that the key comes back without parsing its name."""
+        return {"lab_key": self.to_json()}
+
+    @classmethod
+    def from_json(cls, text: str) -> BenchKey:
+        data = json.loads(text)
+        if not isinstance(data, dict):
+            raise ValueError(f"lab_key is not an object: {text!r}")
+        params = data.get("params") or {}
+        if not isinstance(params, dict):
+            raise ValueError(f"lab_key params are not an object: {text!r}")
+        return cls(
+            suite=str(data["suite"]),
+            workload=str(data.get("workload", "")),
+            model=str(data.get("model", "")),
+            pattern=str(data.get("pattern", "")),
+            workers=int(data.get("workers", 0)),
+            subject=str(data.get("subject", "")),
+            params=tuple(sorted((str(k), str(v)) for k, v in params.items())),
+        )
+
+    @classmethod
+    def from_metadata(cls, metadata: Mapping[str, Any]) -> BenchKey:
+        """The key of a stored bench: ``lab_key`` when present, else the older separate ``lab_*`` fields.
+
+        ValueError when the metadata does not identify a lab bench (a plain pyperf file, say)."""
+        if "lab_key" in metadata:
+            try:
+                return cls.from_json(str(metadata["lab_key"]))
+            except (KeyError, TypeError, json.JSONDecodeError) as exc:
+                raise ValueError(f"malformed lab_key {metadata['lab_key']!r}: {exc}") from None
+        return _legacy_key(metadata)
+
+
+def _legacy_key(md: Mapping[str, Any]) -> BenchKey:
+    """Runs stored before ``lab_key``: the same facts, one ``lab_*`` field each."""
+
+    def text(name: str) -> str:
+        return str(md.get(f"lab_{name}", ""))
+
+    def number(name: str) -> int:
+        try:
+            return int(md.get(f"lab_{name}", 0))
+        except (TypeError, ValueError):
+            raise ValueError(f"lab_{name} is not an integer: {md.get(f'lab_{name}')!r}") from None
+
+    kind, name = text("kind"), str(md.get("name", ""))
+    if kind in ("cpu", "io"):
+        # capacity is the download workload with no added latency, stored under its own name
+        suite = "capacity" if name.startswith("capacity/") else "matrix"
+        return BenchKey(suite, text("workload"), text("model"), text("pattern"), number("workers"))
+    if kind == "startup":
+        return BenchKey("startup", model=text("model"), workers=number("workers"))
+    if kind == "transfer":
+        return BenchKey("transfer", subject=text("channel"), params=(("bytes", text("payload_bytes")),))
+    if kind == "memory":
+        return BenchKey(
+            "memory", model=text("model"), workers=number("workers"), params=(("metric", text("metric")),)
+        )
+    if kind == "ladder":
+        return BenchKey("ladder", subject=text("rung"))
+    if kind == "race":
+        return BenchKey("race", subject=text("strategy"), workers=number("threads"))
+    raise ValueError(f"not a lab bench (lab_kind {kind or 'missing'!r})")

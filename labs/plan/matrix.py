@@ -1,0 +1,231 @@
+"""Selection -> Plan: the benches to run on this runtime, and lines saying what was left out and why.
+
+``plan`` is pure: what the runtime can do comes in as an ``Availability`` (the real registries by
+default; a test passes a fixed one), so every planning rule is unit-tested without running anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from labs import workloads
+from labs.plan.key import BenchKey
+from labs.plan.selection import Selection
+
+JOB = "labs.measure.job"
+COSTS = "labs.measure.costs.job"
+# The workload size each mode measures (a workload declares smoke, quick and default sizes).
+SIZE_OF_MODE = {"quick": "smoke", "default": "quick", "rigorous": "default"}
+LIGHT_IO_MODELS = ("threads", "asyncio")  # cheap to have hundreds of; the others cost a process each
+MAX_HEAVY_IO_WORKERS = (
+    64  # processes or interpreters per I/O bench: beyond this the box, not the model, is measured
+)
+MEMORY_MODELS = (
+    "threads",
+    "interpreters-pool",
+    "interpreters-raw",
+    "processes-fork",
+    "processes-spawn",
+    "processes-forkserver",
+)
+# I/O concurrency sweeps (light models, heavy models). download carries the full 1 .. 256 sweep; the
+# other I/O workloads a short one; the mixed variants compare every model at one concurrency.
+IO_SWEEP = {
+    "download": {
+        "quick": ((64,), (4,)),
+        "default": ((1, 16, 256), (1, 16)),
+        "rigorous": ((1, 4, 16, 64, 256), (1, 4, 16)),
+    },
+    "mixed": {"quick": ((8,), (8,)), "default": ((16,), (16,)), "rigorous": ((16, 64), (16,))},
+    "other": {
+        "quick": ((16,), (4,)),
+        "default": ((1, 16), (1, 4)),
+        "rigorous": ((1, 4, 16, 64), (1, 4, 16)),
+    },
+}
+
+
+class Availability(Protocol):
+    """Why this runtime cannot run something (None: it can)."""
+
+    usable_cpus: int
+
+    def model(self, name: str) -> str | None: ...
+    def channel(self, name: str, size: int) -> str | None: ...
+    def memory(self) -> str | None: ...
+    def rung(self, name: str) -> str | None: ...
+    def channels(self) -> Sequence[str]: ...
+    def rungs(self) -> Sequence[str]: ...
+    def race_strategies(self) -> tuple[Sequence[str], Sequence[str]]: ...
+    def transfer_sizes(self, quick: bool) -> Sequence[int]: ...
+
+
+@dataclass(frozen=True)
+class BenchSpec:
+    """One bench: its key, the script that measures it, and that script's other ``--lab-*`` options."""
+
+    key: BenchKey
+    module: str = JOB
+    options: tuple[str, ...] = ()
+    timed: bool = True  # False: the script writes its own pyperf JSON (memory), without pyperf's timer
+
+    @property
+    def name(self) -> str:
+        return self.key.name
+
+
+@dataclass(frozen=True)
+class Plan:
+    specs: tuple[BenchSpec, ...]
+    notes: tuple[str, ...] = field(default=())
+
+
+def default_worker_counts(usable: int) -> tuple[int, ...]:
+    """1, 2, 4, ... up to the usable CPUs, and the usable count itself."""
+    counts, n = [], 1
+    while n < usable:
+        counts.append(n)
+        n *= 2
+    return (*counts, usable)
+
+
+def io_counts(workload: str, model: str, mode: str) -> tuple[int, ...]:
+    family = "mixed" if workload.startswith("mixed-") else workload if workload in IO_SWEEP else "other"
+    light, heavy = IO_SWEEP[family][mode]
+    return light if model in LIGHT_IO_MODELS else heavy
+
+
+def _job(workload: str, model: str, pattern: str, workers: int, size: int, timeout: float) -> BenchSpec:
+    key = BenchKey("matrix", workload, model, pattern, workers)
+    return BenchSpec(key, options=("--lab-size", str(size), "--lab-timeout", str(timeout)))
+
+
+def _cpu_counts(selection: Selection, usable: int, notes: list[str]) -> tuple[int, ...]:
+    if selection.workers is None:
+        return default_worker_counts(usable)
+    over = [n for n in selection.workers if n > usable]
+    if over:
+        notes.append(
+            f"workers {list(over)} exceed the {usable} usable CPU(s) here: left out of the CPU-bound benches "
+            "(no scaling curve is measured on fewer CPUs than workers)"
+        )
+    return tuple(n for n in selection.workers if n <= usable) or (usable,)
+
+
+def _io_sweep(selection: Selection, workload: str, model: str, notes: list[str]) -> tuple[int, ...]:
+    if selection.workers is None:
+        return io_counts(workload, model, selection.mode)
+    if model in LIGHT_IO_MODELS:
+        return selection.workers
+    kept = tuple(n for n in selection.workers if n <= MAX_HEAVY_IO_WORKERS)
+    if len(kept) < len(selection.workers):
+        notes.append(
+            f"{workload}/{model}: worker counts above {MAX_HEAVY_IO_WORKERS} left out (a process or "
+            "interpreter each)"
+        )
+    return kept
+
+
+def _matrix(selection: Selection, runnable: Sequence[str], counts: tuple[int, ...], notes: list[str]) -> list:
+    specs: list[BenchSpec] = []
+    timeout, mode = selection.bench_timeout, selection.mode
+    chosen = [workloads.get(name) for name in selection.workloads]
+    for workload in [w for w in chosen if selection.kind in (None, w.kind)]:
+        size = workload.sizes[SIZE_OF_MODE[mode]]
+        for model in runnable:
+            if model == "serial":  # the reference has one worker and one way to run
+                specs.append(_job(workload.name, model, "n-workers", 1, size, timeout))
+                continue
+            sweep = counts if workload.kind == "cpu" else _io_sweep(selection, workload.name, model, notes)
+            for pattern in selection.patterns:
+                # The full sweep is for n-workers (and --rigorous); other patterns get the top count.
+                # I/O workloads keep to n-workers outside --rigorous: their sweep is long already.
+                full = pattern == "n-workers" or mode == "rigorous"
+                if workload.kind == "io" and not full:
+                    continue
+                # --quick keeps the top count of a default sweep; worker counts asked for all run.
+                points = sweep if full and (mode != "quick" or selection.workers) else sweep[-1:]
+                io_size = workload.kind == "io"  # enough I/O tasks to keep every worker busy
+                specs += [
+                    _job(workload.name, model, pattern, n, max(size, n) if io_size else size, timeout)
+                    for n in points
+                ]
+    if "download" in [w.name for w in chosen] and selection.kind in (None, "io") and "asyncio" in runnable:
+        # The server's own capacity: the fastest client at the top concurrency, no added latency.
+        top = (selection.workers or io_counts("download", "asyncio", mode))[-1]
+        key = BenchKey("capacity", "download", "asyncio", "n-workers", top)
+        options = (
+            "--lab-size",
+            str(max(4 * top, 256)),
+            "--lab-timeout",
+            str(timeout),
+            "--lab-latency-ms",
+            "0",
+        )
+        specs.append(BenchSpec(key, options=options))
+    if selection.startup:
+        for model in [m for m in runnable if m != "serial"]:
+            specs += [
+                BenchSpec(BenchKey("startup", model=model, workers=n)) for n in dict.fromkeys((1, counts[-1]))
+            ]
+    return specs
+
+
+def _costs(selection: Selection, available: Availability, top: int, notes: list[str]) -> list[BenchSpec]:
+    specs = [
+        BenchSpec(BenchKey("startup", model="asyncio-task", workers=n), COSTS)
+        for n in dict.fromkeys((1, top))
+    ]
+    sizes = selection.payload_sizes or available.transfer_sizes(quick=selection.mode == "quick")
+    for channel in available.channels():
+        for size in sizes:
+            key = BenchKey("transfer", subject=channel, params=(("bytes", str(size)),))
+            why = available.channel(channel, size)
+            if why:
+                notes.append(f"{key.name} skipped: {why}")
+            else:
+                specs.append(BenchSpec(key, COSTS))
+    for model in MEMORY_MODELS:
+        key = BenchKey("memory", model=model, workers=top)
+        why = available.memory() or available.model(model)
+        if why:
+            notes.append(f"memory/{model} skipped: {why}")
+        else:
+            specs.append(BenchSpec(key, COSTS, timed=False))
+    for rung in available.rungs():
+        why = available.rung(rung)
+        if why:
+            notes.append(f"ladder/{rung} skipped: {why}")
+        else:
+            specs.append(BenchSpec(BenchKey("ladder", subject=rung), COSTS))
+    increments = "100000" if selection.mode == "quick" else "1000000"
+    thread_strategies, async_strategies = available.race_strategies()
+    for strategy in thread_strategies:
+        key = BenchKey("race", subject=strategy, workers=max(2, top))
+        specs.append(BenchSpec(key, COSTS, ("--lab-increments", increments)))
+    for strategy in async_strategies:
+        specs.append(
+            BenchSpec(BenchKey("race", subject=strategy, workers=100), COSTS, ("--lab-increments", "1"))
+        )
+    return specs
+
+
+def plan(selection: Selection, available: Availability) -> Plan:
+    """The benches *selection* asks for that this runtime can run, in the order they are measured."""
+    notes: list[str] = []
+    counts = _cpu_counts(selection, available.usable_cpus, notes)
+    runnable = []
+    for name in selection.models:
+        why = available.model(name)
+        if why:
+            notes.append(f"model {name} skipped: {why}")
+        else:
+            runnable.append(name)
+    specs: list[BenchSpec] = []
+    if "matrix" in selection.suites:
+        specs += _matrix(selection, runnable, counts, notes)
+    if "costs" in selection.suites:
+        specs += _costs(selection, available, counts[-1], notes)
+    return Plan(tuple(specs), tuple(notes))

@@ -1,0 +1,149 @@
+"""The planner is pure: Selection + what the runtime can do -> Plan. Every rule, with no process run."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass, replace
+
+import pytest
+
+from labs import workloads
+from labs.core.errors import UsageError
+from labs.plan.key import BenchKey
+from labs.plan.matrix import MAX_HEAVY_IO_WORKERS, default_worker_counts, plan
+from labs.plan.selection import Selection
+
+
+@dataclass
+class Fixed:
+    """A runtime with a fixed CPU count; *missing* maps unavailable names to their reason."""
+
+    usable_cpus: int = 2
+    missing: dict | None = None
+
+    def _why(self, name):
+        return (self.missing or {}).get(name)
+
+    def model(self, name):
+        return self._why(name)
+
+    def channel(self, name, size):
+        return self._why(f"{name}/{size}")
+
+    def memory(self):
+        return self._why("memory")
+
+    def rung(self, name):
+        return self._why(name)
+
+    def channels(self):
+        return ("mp-pipe", "interp-bytes")
+
+    def rungs(self):
+        return ("dict-hit",)
+
+    def race_strategies(self):
+        return ("unsafe", "locked"), ("asyncio-unlocked",)
+
+    def transfer_sizes(self, quick):
+        return (1, 1024) if quick else (1, 1024, 1 << 20)
+
+
+def args(**given):
+    defaults = dict(
+        quick=False, rigorous=False, workload=None, kind=None, model=None, pattern=None, workers=None,
+        suite=None, no_startup=False, payload_sizes=None, bench_timeout="900",
+    )  # fmt: skip
+    return argparse.Namespace(**{**defaults, **given})
+
+
+def names(the_plan):
+    return [spec.name for spec in the_plan.specs]
+
+
+def test_default_worker_counts_double_up_to_the_usable_cpus():
+    assert default_worker_counts(1) == (1,)
+    assert default_worker_counts(2) == (1, 2)
+    assert default_worker_counts(12) == (1, 2, 4, 8, 12)
+
+
+def test_every_selection_measures_its_serial_baseline_and_a_full_n_workers_sweep():
+    selection = Selection.from_args(args(workload=["fib"], model=["threads"], suite=["matrix"]))
+    assert selection.models == ("serial", "threads")
+    planned = names(plan(selection, Fixed(usable_cpus=4)))
+    assert planned[0] == "fib/serial/n-workers/w1"
+    assert {"fib/threads/n-workers/w1", "fib/threads/n-workers/w2", "fib/threads/n-workers/w4"} <= set(
+        planned
+    )
+    # other patterns get the top count only, outside --rigorous
+    assert "fib/threads/pipeline/w4" in planned and "fib/threads/pipeline/w2" not in planned
+    assert {"startup/threads/w1", "startup/threads/w4"} <= set(planned)
+
+
+def test_plans_carry_typed_keys_and_the_options_their_script_needs():
+    selection = Selection.from_args(args(workload=["fib"], model=["threads"], suite=["matrix"], quick=True))
+    spec = plan(selection, Fixed()).specs[0]
+    assert spec.key == BenchKey("matrix", "fib", "serial", "n-workers", 1)
+    smoke_size = str(workloads.get("fib").sizes["smoke"])
+    assert spec.module == "labs.measure.job" and spec.options[:2] == ("--lab-size", smoke_size)
+
+
+def test_unavailable_models_are_left_out_with_their_reason():
+    selection = Selection.from_args(args(workload=["fib"], model=["threads,interpreters-pool"]))
+    the_plan = plan(replace(selection, suites=("matrix",)), Fixed(missing={"interpreters-pool": "no API"}))
+    assert not [n for n in names(the_plan) if "interpreters-pool" in n]
+    assert "model interpreters-pool skipped: no API" in the_plan.notes
+
+
+def test_cpu_bound_counts_above_the_usable_cpus_are_left_out_and_said_so():
+    selection = Selection.from_args(
+        args(workload=["fib"], model=["threads"], workers=["1,8"], suite=["matrix"])
+    )
+    the_plan = plan(selection, Fixed(usable_cpus=2))
+    assert "fib/threads/n-workers/w8" not in names(the_plan) and "fib/threads/n-workers/w1" in names(the_plan)
+    assert any("[8] exceed the 2 usable CPU(s)" in note for note in the_plan.notes)
+
+
+def test_io_counts_are_not_clamped_to_cpus_but_heavy_models_are_capped_and_said_so():
+    """A hostile sweep found `-w download -m processes-spawn -n 1024` said 'clamped' yet planned w1024."""
+    selection = Selection.from_args(
+        args(workload=["download"], model=["threads,processes-spawn"], workers=["1024"], suite=["matrix"])
+    )
+    the_plan = plan(selection, Fixed(usable_cpus=2))
+    assert "download/threads/n-workers/w1024" in names(the_plan)
+    assert not [n for n in names(the_plan) if n.startswith("download/processes-spawn/")]
+    assert any(f"above {MAX_HEAVY_IO_WORKERS} left out" in note for note in the_plan.notes)
+
+
+def test_costs_suite_skips_what_the_runtime_lacks_and_names_it():
+    selection = Selection.from_args(args(suite=["costs"], quick=True))
+    the_plan = plan(selection, Fixed(missing={"interp-bytes/1024": "too big", "memory": "no /proc"}))
+    planned = names(the_plan)
+    assert "transfer/interp-bytes/1" in planned and "transfer/interp-bytes/1024" not in planned
+    assert "transfer/interp-bytes/1024 skipped: too big" in the_plan.notes
+    assert not [n for n in planned if n.startswith("memory/")]
+    assert {
+        "race/unsafe/t2",
+        "race/asyncio-unlocked/c100",
+        "ladder/dict-hit",
+        "startup/asyncio-task/w2",
+    } <= set(planned)
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        (dict(workers=[","]), "no worker count given to -n"),
+        (dict(workers=["0"]), "workers must be between 1 and 1024"),
+        (dict(workers=["two"]), "workers must be an integer"),
+        (dict(model=["nope"]), "unknown model 'nope'"),
+        (dict(workload=[","]), "no workload given"),
+        (dict(bench_timeout="100000000000000000000"), "bench timeout must be a number of seconds"),
+        (dict(bench_timeout="nan"), "bench timeout must be a number of seconds"),
+        (dict(bench_timeout="-1"), "bench timeout must be a number of seconds"),
+        (dict(quick=True, rigorous=True), "--quick and --rigorous exclude each other"),
+    ],
+)
+def test_bad_selections_are_one_clear_error(given, message):
+    with pytest.raises(UsageError, match=message):
+        Selection.from_args(args(**given))
