@@ -75,24 +75,24 @@ class RuntimeAvailability:
     def model(self, name: str) -> str | None:
         return models.get(name).unavailable_reason()
 
-    def channel(self, name: str, size: int) -> str | None:
+    def carrier(self, name: str, size: int) -> str | None:
         try:
             transfer.check_memory(size)
         except UsageError as exc:
             return str(exc)
-        return transfer.CHANNELS[name].unavailable_reason(size)
+        return transfer.CARRIERS.get(name).unavailable_reason(size)
 
     def memory(self) -> str | None:
         return memory.unavailable_reason()
 
     def rung(self, name: str) -> str | None:
-        return ladder.RUNGS[name].unavailable_reason()
+        return ladder.RUNGS.get(name).unavailable_reason()
 
-    def channels(self) -> Sequence[str]:
-        return tuple(transfer.CHANNELS)
+    def carriers(self) -> Sequence[str]:
+        return transfer.CARRIERS.names()
 
     def rungs(self) -> Sequence[str]:
-        return tuple(ladder.RUNGS)
+        return ladder.RUNGS.names()
 
     def race_strategies(self) -> tuple[Sequence[str], Sequence[str]]:
         return tuple(races.STRATEGIES), tuple(races.ASYNC_STRATEGIES)

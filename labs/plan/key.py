@@ -21,7 +21,7 @@ class BenchKey:
     """(suite, workload, model, pattern, workers, params). Unused fields stay empty.
 
     matrix/capacity: workload, model, pattern, workers. startup: model, workers. transfer: subject
-    (the channel) and params bytes. memory: model, workers, params metric. ladder: subject (the rung).
+    (the carrier) and params bytes. memory: model, workers, params metric. ladder: subject (the rung).
     race: subject (the strategy), workers (threads or asyncio tasks). dispatch: model, params side.
     """
 
@@ -30,7 +30,7 @@ class BenchKey:
     model: str = ""
     pattern: str = ""
     workers: int = 0
-    subject: str = ""  # the costs suites' own axis: channel, rung or strategy
+    subject: str = ""  # the costs suites' own axis: carrier, rung or strategy
     params: tuple[tuple[str, str], ...] = field(default=())
 
     def __post_init__(self) -> None:
@@ -139,7 +139,8 @@ def _legacy_key(md: Mapping[str, Any]) -> BenchKey:
     if kind == "startup":
         return BenchKey("startup", model=text("model"), workers=number("workers"))
     if kind == "transfer":
-        return BenchKey("transfer", subject=text("channel"), params=(("bytes", text("payload_bytes")),))
+        carrier = text("carrier") or text("channel")  # runs before "carrier" said "channel"
+        return BenchKey("transfer", subject=carrier, params=(("bytes", text("payload_bytes")),))
     if kind == "memory":
         return BenchKey(
             "memory", model=text("model"), workers=number("workers"), params=(("metric", text("metric")),)

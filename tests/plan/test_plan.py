@@ -27,7 +27,7 @@ class Fixed:
     def model(self, name):
         return self._why(name)
 
-    def channel(self, name, size):
+    def carrier(self, name, size):
         return self._why(f"{name}/{size}")
 
     def memory(self):
@@ -36,7 +36,7 @@ class Fixed:
     def rung(self, name):
         return self._why(name)
 
-    def channels(self):
+    def carriers(self):
         return ("mp-pipe", "interp-bytes")
 
     def rungs(self):

@@ -1,7 +1,7 @@
 """One cost bench: ``python -m labs.measure.costs.job --lab-key KEY [--lab-increments N] [pyperf options]``.
 
 The key's suite says what is measured:
-transfer  (subject: channel, params bytes)  round trip of a payload (verified: the echo equals what was sent)
+transfer  (subject: carrier, params bytes)  round trip of a payload (verified: the echo equals what was sent)
 ladder    (subject: rung)                   one rung of the latency ladder
 race      (subject: strategy, workers)      a shared counter: time, and lost updates in metadata
 startup   (model asyncio-task, workers)     create N asyncio tasks on a running loop and await them
@@ -28,25 +28,23 @@ OPTIONS = (Option("increments", int, 1, "increments per thread (race)"),)
 
 def _transfer(harness: Harness, stack: contextlib.ExitStack) -> None:
     key = harness.key
-    cls, size = transfer.CHANNELS[key.subject], int(key.param("bytes"))
+    cls, size = transfer.CARRIERS.get(key.subject), int(key.param("bytes"))
     why = cls.unavailable_reason(size)
     if why:
-        raise UsageError(f"channel {cls.name} at {size} bytes: {why}")
+        raise UsageError(f"carrier {cls.name} at {size} bytes: {why}")
     transfer.check_memory(size)
-    harness.describe(cls.description, lab_kind="transfer", lab_channel=cls.name, lab_payload_bytes=size)
+    harness.describe(cls.description, lab_kind="transfer", lab_carrier=cls.name, lab_payload_bytes=size)
     inner = max(1, min(1000, (4 << 20) // size))  # ~4 MiB moved per value, at most 1000 trips
     if not harness.worker:
         return harness.bench(loop_timer(lambda: None), inner_loops=inner)
-    channel = cls(size)
-    channel.start()
-    stack.callback(channel.close)
-    payload = channel.payload()
-    transfer.check_echo(channel, payload)
-    harness.bench(loop_timer(lambda: channel.round_trip(payload), repeat=inner), inner_loops=inner)
+    carrier = stack.enter_context(cls(size))
+    payload = carrier.payload()
+    transfer.check_echo(carrier, payload)
+    harness.bench(loop_timer(lambda: carrier.round_trip(payload), repeat=inner), inner_loops=inner)
 
 
 def _ladder(harness: Harness, stack: contextlib.ExitStack) -> None:
-    cls = ladder.RUNGS[harness.key.subject]
+    cls = ladder.RUNGS.get(harness.key.subject)
     why = cls.unavailable_reason()
     if why:
         raise UsageError(f"rung {cls.name}: {why}")
@@ -57,9 +55,7 @@ def _ladder(harness: Harness, stack: contextlib.ExitStack) -> None:
         harness.runner.metadata["lab_temp_filesystem"] = ladder.temp_filesystem()
     if not harness.worker:
         return harness.bench(loop_timer(lambda: None), inner_loops=cls.ops)
-    rung = cls()
-    rung.start()
-    stack.callback(rung.close)
+    rung = stack.enter_context(cls())
     rung.run()  # warm: the first pass pays for first touches
     harness.bench(rung.timed, inner_loops=cls.ops)
 

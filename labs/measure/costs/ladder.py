@@ -7,7 +7,6 @@ know" (Jeff Dean, Peter Norvig; c. 2010); the report shows measured / classic.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import random
 import socket
@@ -16,22 +15,21 @@ import threading
 import time
 from typing import Any
 
-from labs.core import interpreters_api
+from labs.core.plugin import Plugin, Registry
+from labs.measure.costs import transfer
 
 PAGE = 4096
 
 
-class Rung:
-    name = ""
-    description = ""
+class Rung(Plugin):
+    """One operation of the ladder; ``run`` does it ``ops`` times."""
+
     classic: tuple[str, float] | None = None  # (what, seconds)
     ops = 1000  # operations per timed call
 
     @classmethod
     def unavailable_reason(cls) -> str | None:
         return None
-
-    def start(self) -> None: ...
 
     def timed(self, loops: int) -> float:
         start = time.perf_counter()
@@ -42,53 +40,66 @@ class Rung:
     def run(self) -> None:
         raise NotImplementedError
 
-    def close(self) -> None: ...
+
+class Lookup(Rung):
+    """``container[index]`` for each of ``ops`` prepared indexes: only the lookup is timed."""
+
+    ops = 100_000
+
+    def prepare(self) -> tuple[Any, list[Any]]:
+        raise NotImplementedError
+
+    def start(self) -> None:
+        self.container, self.indexes = self.prepare()
+
+    def run(self) -> None:
+        container = self.container
+        for index in self.indexes:
+            container[index]
 
 
-class DictHit(Rung):
+class DictHit(Lookup):
     name = "dict-hit"
     description = "look up a present key in a 1,000-key dict"
     classic = ("L2 cache reference", 7e-9)
-    ops = 100_000
 
-    def start(self) -> None:
-        self.table = {f"key{i}": i for i in range(1000)}
-        self.keys = [f"key{i % 1000}" for i in range(self.ops)]
-
-    def run(self) -> None:
-        table = self.table
-        for key in self.keys:
-            table[key]
+    def prepare(self) -> tuple[Any, list[Any]]:
+        return {f"key{i}": i for i in range(1000)}, [f"key{i % 1000}" for i in range(self.ops)]
 
 
-class MemoryRandom(Rung):
+class MemoryRandom(Lookup):
     name = "memory-random"
     description = "read one byte at a random offset of a 256 MiB bytearray (mostly cache misses)"
     classic = ("main memory reference", 100e-9)
-    ops = 100_000
+
+    def prepare(self) -> tuple[Any, list[Any]]:
+        buffer, rng = bytearray(256 << 20), random.Random(7)
+        return buffer, [rng.randrange(len(buffer)) for _ in range(self.ops)]
+
+
+class FileRung(Rung):
+    """A rung on a temporary file in the system's temporary directory, closed (and so removed) after."""
 
     def start(self) -> None:
-        self.buffer = bytearray(256 << 20)
-        rng = random.Random(7)
-        self.offsets = [rng.randrange(len(self.buffer)) for _ in range(self.ops)]
+        self.file = tempfile.TemporaryFile()
+        self.fd = self.file.fileno()
+        self.prepare()
 
-    def run(self) -> None:
-        buffer = self.buffer
-        for offset in self.offsets:
-            buffer[offset]
+    def prepare(self) -> None: ...
+
+    def close(self) -> None:
+        self.file.close()
 
 
-class PageCacheRead(Rung):
+class PageCacheRead(FileRung):
     name = "page-cache-read"
     description = "os.pread of 4 KiB at a random offset of a 64 MiB file already in the page cache"
     classic = ("read 4 KB sequentially from memory (1 MB: 250 us)", 1e-6)
     ops = 10_000
 
-    def start(self) -> None:
-        self.file = tempfile.TemporaryFile()
+    def prepare(self) -> None:
         self.file.write(os.urandom(64 << 20))
         self.file.flush()
-        self.fd = self.file.fileno()
         os.pread(self.fd, 64 << 20, 0)  # into the page cache
         rng = random.Random(7)
         self.offsets = [rng.randrange(0, (64 << 20) - PAGE, PAGE) for _ in range(self.ops)]
@@ -98,28 +109,20 @@ class PageCacheRead(Rung):
         for offset in self.offsets:
             os.pread(fd, PAGE, offset)
 
-    def close(self) -> None:
-        self.file.close()
 
-
-class FsyncWrite(Rung):
+class FsyncWrite(FileRung):
     name = "fsync-write"
     description = "os.pwrite of 4 KiB then os.fsync, in the system's temporary directory"
     classic = ("read 4 KB randomly from SSD", 150e-6)
     ops = 20
 
-    def start(self) -> None:
-        self.file = tempfile.TemporaryFile()
-        self.fd = self.file.fileno()
+    def prepare(self) -> None:
         self.page = os.urandom(PAGE)
 
     def run(self) -> None:
         for i in range(self.ops):
             os.pwrite(self.fd, self.page, i * PAGE)
             os.fsync(self.fd)
-
-    def close(self) -> None:
-        self.file.close()
 
 
 def _tcp_echo(server: socket.socket) -> None:
@@ -187,71 +190,52 @@ class ThreadHandoff(Rung):
         self.thread.join()
 
 
-def _pipe_echo(connection: Any) -> None:
-    while (data := connection.recv_bytes()) != b"":
-        connection.send_bytes(data)
+class EchoRoundTrip(Rung):
+    """A 1-byte round trip through one of the transfer carriers (the same echo workers)."""
 
-
-class ProcessRoundTrip(Rung):
-    name = "process-round-trip"
-    description = "1-byte round trip through a multiprocessing.Pipe to an echo process"
-    classic = None
-    ops = 1000
-
-    def start(self) -> None:
-        self.connection, child = multiprocessing.Pipe()
-        self.process = multiprocessing.Process(target=_pipe_echo, args=(child,), daemon=True)
-        self.process.start()
-
-    def run(self) -> None:
-        connection = self.connection
-        for _ in range(self.ops):
-            connection.send_bytes(b"x")
-            connection.recv_bytes()
-
-    def close(self) -> None:
-        self.connection.send_bytes(b"")
-        self.process.join()
-
-
-class InterpreterRoundTrip(Rung):
-    name = "subinterpreter-round-trip"
-    description = "1-byte round trip through interpreters queues to an echo subinterpreter"
-    classic = None
-    ops = 200
+    carrier: Any = None
 
     @classmethod
     def unavailable_reason(cls) -> str | None:
-        return interpreters_api.unavailable_reason()
+        return cls.carrier.unavailable_reason(1)
 
     def start(self) -> None:
-        from labs.measure.costs.transfer import InterpreterQueue
-
-        self.channel = InterpreterQueue(1)
-        self.channel.start()
+        self.echo = self.carrier(1)
+        self.echo.start()
 
     def run(self) -> None:
-        trip = self.channel.round_trip
+        trip = self.echo.round_trip
         for _ in range(self.ops):
             trip(b"x")
 
     def close(self) -> None:
-        self.channel.close()
+        self.echo.close()
 
 
-RUNGS: dict[str, type[Rung]] = {
-    cls.name: cls
-    for cls in (
-        DictHit,
-        MemoryRandom,
-        PageCacheRead,
-        FsyncWrite,
-        TcpLoopback,
-        ThreadHandoff,
-        ProcessRoundTrip,
-        InterpreterRoundTrip,
-    )
-}
+class ProcessRoundTrip(EchoRoundTrip):
+    name = "process-round-trip"
+    description = "1-byte round trip through a multiprocessing.Pipe to an echo process"
+    carrier = transfer.ProcessPipe
+
+
+class InterpreterRoundTrip(EchoRoundTrip):
+    name = "subinterpreter-round-trip"
+    description = "1-byte round trip through interpreters queues to an echo subinterpreter"
+    carrier = transfer.InterpreterQueue
+    ops = 200
+
+
+RUNGS: Registry[type[Rung]] = Registry(
+    "ladder rung",
+    DictHit,
+    MemoryRandom,
+    PageCacheRead,
+    FsyncWrite,
+    TcpLoopback,
+    ThreadHandoff,
+    ProcessRoundTrip,
+    InterpreterRoundTrip,
+)
 
 
 def temp_filesystem() -> str:

@@ -1,7 +1,8 @@
-"""Round trip of a payload to a worker and back, per channel.
+"""Round trip of a payload to a worker and back, per carrier.
 
-Every channel has an echo worker that sends back what it receives; the timed operation is one
-``round_trip``: send the payload, receive it back. Channels:
+Every carrier has an echo worker that sends back what it receives; the timed operation is one
+``round_trip``: send the payload, receive it back. ("Carrier", not "channel": a model's pipeline
+queues are its channels.) Carriers:
 
 thread-queue            queue.Queue to a thread: the object itself is shared, nothing is copied
 interp-bytes            interpreters queue to a subinterpreter, bytes (shareable: copied)
@@ -23,6 +24,7 @@ from typing import Any
 
 from labs.core import interpreters_api
 from labs.core.errors import UsageError, VerificationError
+from labs.core.plugin import Plugin, Registry
 
 KiB, MiB = 1 << 10, 1 << 20
 MIN_PAYLOAD, MAX_PAYLOAD = 1, 64 * MiB
@@ -98,9 +100,8 @@ def _interp_echo(inbound: Any, outbound: Any, shared: bool) -> None:
         interpreters_api.put(outbound, item, shared=shared)
 
 
-class Channel:
-    name = ""
-    description = ""
+class Carrier(Plugin):
+    """One way to carry a payload to an echo worker and back (the ``subject`` of a transfer bench)."""
 
     def __init__(self, size: int) -> None:
         self.size = size
@@ -112,23 +113,20 @@ class Channel:
     def payload(self) -> Any:
         return bytes(self.size)
 
-    def start(self) -> None: ...
-
     def round_trip(self, payload: Any) -> Any:
         raise NotImplementedError
 
-    def close(self) -> None: ...
 
+class QueueEcho(Carrier):
+    """A queue pair to an echo worker, of the subclass's queue and worker types."""
 
-class ThreadQueue(Channel):
-    name = "thread-queue"
-    description = "queue.Queue to a thread (the object is shared)"
+    queue_type: Any = None
+    worker_type: Any = None
 
     def start(self) -> None:
-        self._in: queue.Queue = queue.Queue()
-        self._out: queue.Queue = queue.Queue()
-        self._thread = threading.Thread(target=_echo_queue, args=(self._in, self._out), daemon=True)
-        self._thread.start()
+        self._in, self._out = self.queue_type(), self.queue_type()
+        self._echo = self.worker_type(target=_echo_queue, args=(self._in, self._out), daemon=True)
+        self._echo.start()
 
     def round_trip(self, payload: Any) -> Any:
         self._in.put(payload)
@@ -136,16 +134,31 @@ class ThreadQueue(Channel):
 
     def close(self) -> None:
         self._in.put(None)
-        self._thread.join()
+        self._echo.join()
 
 
-class InterpreterQueue(Channel):
+class ThreadQueue(QueueEcho):
+    name = "thread-queue"
+    description = "queue.Queue to a thread (the object is shared)"
+    queue_type, worker_type = queue.Queue, threading.Thread
+
+
+class ProcessQueue(QueueEcho):
+    name = "mp-queue"
+    description = "multiprocessing.Queue to a process (pickled)"
+    queue_type, worker_type = multiprocessing.Queue, multiprocessing.Process
+
+
+class InterpreterQueue(Carrier):
     name = "interp-bytes"
     description = "interpreters queue to a subinterpreter, bytes (copied)"
-    shared = True
+    shared = True  # a shareable payload crosses as is; otherwise it is pickled both ways
+    limit: tuple[int, str] | None = None  # (largest payload measured, why no larger)
 
     @classmethod
     def unavailable_reason(cls, size: int) -> str | None:
+        if cls.limit and size > cls.limit[0]:
+            return cls.limit[1]
         return interpreters_api.unavailable_reason()
 
     def start(self) -> None:
@@ -184,64 +197,45 @@ class InterpreterPickle(InterpreterQueue):
     name = "interp-pickle"
     description = "interpreters queue, a list of ints (pickled both ways)"
     shared = False
-
-    @classmethod
-    def unavailable_reason(cls, size: int) -> str | None:
-        if size > PICKLE_LIMIT:
-            return f"the pickle fallback is measured up to {PICKLE_LIMIT >> 20} MiB"
-        return super().unavailable_reason(size)
+    limit = (PICKLE_LIMIT, f"the pickle fallback is measured up to {PICKLE_LIMIT >> 20} MiB")
 
     def payload(self) -> Any:
         return list(range(max(1, self.size // 8)))  # ~size bytes of pickled small ints
 
 
-class ProcessQueue(Channel):
-    name = "mp-queue"
-    description = "multiprocessing.Queue to a process (pickled)"
+class PipeEcho(Carrier):
+    """A multiprocessing.Pipe to an echo process; the subclass says what travels through it."""
 
-    def start(self) -> None:
-        self._in, self._out = multiprocessing.Queue(), multiprocessing.Queue()
-        self._process = multiprocessing.Process(target=_echo_queue, args=(self._in, self._out), daemon=True)
-        self._process.start()
-
-    def round_trip(self, payload: Any) -> Any:
-        self._in.put(payload)
-        return self._out.get()
-
-    def close(self) -> None:
-        self._in.put(None)
-        self._process.join()
-
-
-class ProcessPipe(Channel):
-    name = "mp-pipe"
-    description = "multiprocessing.Pipe to a process, send_bytes / recv_bytes"
+    def _echo_args(self, child: Any) -> tuple[Any, tuple]:
+        return _echo_pipe, (child,)
 
     def start(self) -> None:
         self._connection, child = multiprocessing.Pipe()
-        self._process = multiprocessing.Process(target=_echo_pipe, args=(child,), daemon=True)
+        target, args = self._echo_args(child)
+        self._process = multiprocessing.Process(target=target, args=args, daemon=True)
         self._process.start()
-
-    def round_trip(self, payload: Any) -> Any:
-        self._connection.send_bytes(payload)
-        return self._connection.recv_bytes()
 
     def close(self) -> None:
         self._connection.send_bytes(b"")
         self._process.join()
 
 
-class SharedMemory(Channel):
+class ProcessPipe(PipeEcho):
+    name = "mp-pipe"
+    description = "multiprocessing.Pipe to a process, send_bytes / recv_bytes"
+
+    def round_trip(self, payload: Any) -> Any:
+        self._connection.send_bytes(payload)
+        return self._connection.recv_bytes()
+
+
+class SharedMemory(PipeEcho):
     name = "shared-memory"
     description = "shared_memory block; the worker copies it out and back; 1-byte Pipe messages signal"
 
-    def start(self) -> None:
+    def _echo_args(self, child: Any) -> tuple[Any, tuple]:
         self._block = shared_memory.SharedMemory(create=True, size=self.size)
-        self._connection, child = multiprocessing.Pipe()
-        self._process = multiprocessing.Process(
-            target=_echo_shared_memory, args=(child, self._block.name), daemon=True
-        )
-        self._process.start()
+        return _echo_shared_memory, (child, self._block.name)
 
     def round_trip(self, payload: Any) -> Any:
         self._block.buf[: self.size] = payload
@@ -250,31 +244,28 @@ class SharedMemory(Channel):
         return bytes(self._block.buf[: self.size])
 
     def close(self) -> None:
-        self._connection.send_bytes(b"")
-        self._process.join()
+        super().close()
         self._block.close()
         self._block.unlink()
 
 
-CHANNELS: dict[str, type[Channel]] = {
-    cls.name: cls
-    for cls in (
-        ThreadQueue,
-        InterpreterQueue,
-        InterpreterMemoryview,
-        InterpreterPickle,
-        ProcessQueue,
-        ProcessPipe,
-        SharedMemory,
-    )
-}
+CARRIERS: Registry[type[Carrier]] = Registry(
+    "transfer carrier",
+    ThreadQueue,
+    InterpreterQueue,
+    InterpreterMemoryview,
+    InterpreterPickle,
+    ProcessQueue,
+    ProcessPipe,
+    SharedMemory,
+)
 
 
-def check_echo(channel: Channel, payload: Any) -> None:
+def check_echo(carrier: Carrier, payload: Any) -> None:
     """Raise unless one round trip gives back an equal payload (verified like every other bench)."""
-    echoed = channel.round_trip(payload)
+    echoed = carrier.round_trip(payload)
     same = echoed == payload if isinstance(payload, list) else bytes(echoed) == bytes(payload)
     if not same:
         raise VerificationError(
-            f"{channel.name}: the echo of {channel.size} bytes differs from what was sent"
+            f"{carrier.name}: the echo of {carrier.size} bytes differs from what was sent"
         )
