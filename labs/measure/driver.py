@@ -223,7 +223,6 @@ def run(args: argparse.Namespace) -> int:
     """``labs bench``: exit 0 when every bench was measured, 1 if any failed, 130 when interrupted."""
     resume = getattr(args, "resume", None)
     selection, recovered = _resume(resume) if resume else (Selection.from_args(args), None)
-    root = runs.check_writable(Path(args.results))
     the_plan = plan(selection, RuntimeAvailability())
     done = {b.get("metadata", {}).get("name") for b in recovered.benchmarks} if recovered else set()
     specs = [spec for spec in the_plan.specs if spec.name not in done]
@@ -236,10 +235,11 @@ def run(args: argparse.Namespace) -> int:
         f"bench: {len(specs)} benches on Python {runtime.facts()['version']} ({runtime.tag()}), "
         f"mode {selection.mode}, machine {machine}" + (f", resuming {len(done)} measured" if done else "")
     )
-    if args.dry_run:
+    if args.dry_run:  # writes nothing, not even the results directory
         for spec in specs:
             print(f"  {spec.name}")
         return 0
+    root = runs.check_writable(Path(args.results))
     record = _new_record(selection, the_plan, machine)
     if recovered:
         record["resumed_from"] = Path(resume).name
