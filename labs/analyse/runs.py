@@ -1,28 +1,42 @@
-"""Read stored runs and compare them bench by bench. Reads only results/ JSON, so any run can be
-re-analysed later and on another machine."""
+"""Read stored runs as typed views, and choose which runs compare. Reads only results/ JSON, so any run
+can be re-analysed later and on another machine."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from labs.analyse import stats
+from labs.analyse import compare, stats
+from labs.analyse.compare import ALPHA, THRESHOLD, Comparison
+from labs.analyse.stats import geometric_mean
+from labs.analyse.text import format_ci, format_p, format_time
 from labs.core.errors import UsageError
+from labs.plan.key import BenchKey
 from labs.store import runs as results
 
-THRESHOLD = 0.05  # a change smaller than 5% is not flagged, however significant
-ALPHA = 0.05
-MIN_VALUES = 3  # fewer values a side give no meaningful test or bootstrap interval
+__all__ = [
+    "ALPHA", "THRESHOLD", "Bench", "Comparison", "Run", "compare_benches", "compare_runs", "comparison_table",
+    "format_ci", "format_p", "format_time", "geometric_mean", "load", "parse_run", "resolve", "resolve_all",
+]  # fmt: skip
+MIN_VALUES = 3  # kept for old callers; tests now need 2+ processes a side (labs.analyse.compare)
 
 
 @dataclass
 class Bench:
+    """One stored bench. ``processes`` holds the values of each pyperf worker process apart: the
+    process is the sample (labs.analyse.estimates); ``values`` pools them for display only."""
+
     name: str
     values: list[float]
     metadata: dict[str, Any]
     runs_metadata: list[dict[str, Any]] = field(default_factory=list)  # what differs between pyperf runs
+    processes: list[list[float]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.processes and self.values:
+            self.processes = [list(self.values)]  # built from pooled values alone: one process
 
     def each_run(self, key: str) -> list[Any]:
         """*key* of every measured run (from the run's own metadata, else the bench's)."""
@@ -30,8 +44,29 @@ class Bench:
         return [value for value in found if value is not None]
 
     @property
+    def process_means(self) -> list[float]:
+        return [stats.mean(values) for values in self.processes]
+
+    @property
     def mean(self) -> float:
-        return stats.mean(self.values)
+        """The mean of the process means (each process weighs the same, however many values it has)."""
+        return stats.mean(self.process_means)
+
+    @property
+    def shape(self) -> str:
+        """n as "processes x values a process": "3x3", or "3x2-3" when processes differ."""
+        counts = sorted({len(values) for values in self.processes})
+        per = str(counts[0]) if len(counts) == 1 else f"{counts[0]}-{counts[-1]}"
+        return f"{len(self.processes)}x{per}"
+
+    @cached_property
+    def key(self) -> BenchKey | None:
+        """The bench's typed identity, None for a bench that is not the lab's (a plain pyperf file).
+        Decoded once: matching and baseline look-ups ask for it for every bench of a run."""
+        try:
+            return BenchKey.from_metadata(self.metadata)
+        except ValueError:
+            return None
 
 
 @dataclass
@@ -51,8 +86,30 @@ class Run:
     def version(self) -> str:
         return str(self.record.get("runtime", {}).get("version", "?"))
 
+    @property
+    def mode(self) -> str:
+        return str(self.record.get("mode", "?"))
+
+    @property
+    def by_key(self) -> dict[BenchKey, Bench]:
+        return {key: bench for bench in self.benches.values() if (key := bench.key) is not None}
+
+    @property
+    def suites(self) -> frozenset[str]:
+        """The suites this run measured: the record's own list when it has one, else its benches' keys."""
+        listed = self.record.get("suites")
+        if isinstance(listed, list) and all(isinstance(s, str) for s in listed):
+            return frozenset(listed)
+        return frozenset(key.suite for key in self.by_key)
+
+    @property
+    def kind(self) -> tuple[str, frozenset[str]]:
+        """(mode, suites): two runs compare bench for bench only when these agree."""
+        return self.mode, self.suites
+
 
 def parse_run(path: Path, data: dict[str, Any]) -> Run:
+    """A typed view of one validated stored run (labs.store.runs.load_run checked its shape)."""
     record = data.get("labs", {})
     run = Run(
         path=path,
@@ -65,32 +122,37 @@ def parse_run(path: Path, data: dict[str, Any]) -> Run:
     for bench in data.get("benchmarks", []):
         metadata = {**common, **bench.get("metadata", {})}
         measured = [r for r in bench.get("runs", []) if r.get("values")]
-        values = [v for r in measured for v in r["values"]]
+        processes = [list(r["values"]) for r in measured]
         name = metadata.get("name")
-        if name and values:
-            run.benches[name] = Bench(name, values, metadata, [r.get("metadata", {}) for r in measured])
+        if name and processes:
+            values = [v for p in processes for v in p]
+            run.benches[name] = Bench(
+                name, values, metadata, [r.get("metadata", {}) for r in measured], processes
+            )
     return run
 
 
 def load(root: Path) -> tuple[list[Run], list[str]]:
-    """Every run under *root* (oldest first), and one line per file left out and why."""
+    """Every valid run under *root* (oldest first), and one line per file left out and why."""
     loaded, problems = results.load_all(root)
     runs = [parse_run(path, data) for path, data in loaded]
     return sorted(runs, key=lambda r: (r.machine, r.tag, r.started)), problems
 
 
-def resolve(spec: str, runs: list[Run]) -> Run:
-    """A run named by a file path, a runtime tag (its latest run), or MACHINE/TAG."""
+def _load_file(spec: str) -> Run:
     path = Path(spec)
-    if path.suffix == ".json":
-        if not path.exists():
-            raise UsageError(f"no such results file: {spec}")
-        try:
-            return parse_run(path, results.load_run(path))
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
+    if not path.exists():
+        raise UsageError(f"no such results file: {spec}")
+    try:
+        return parse_run(path, results.load_run(path))
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _runs_of(spec: str, runs: list[Run]) -> list[Run]:
+    """Every run a tag or MACHINE/TAG names (oldest first); UsageError when none or ambiguous."""
     machine, _, tag = spec.rpartition("/")
-    matching = [r for r in runs if r.tag == tag and (not machine or r.machine == machine)]
+    matching = [r for r in runs if r.tag == tag and (not machine or r.machine == machine) and r.benches]
     if not matching:
         tags = sorted({r.tag for r in runs})
         raise UsageError(f"no stored run for {spec!r}; runtimes with results: {', '.join(tags) or 'none'}")
@@ -99,87 +161,62 @@ def resolve(spec: str, runs: list[Run]) -> Run:
         raise UsageError(
             f"{spec!r} is on several machines; say which: {', '.join(m + '/' + tag for m in machines)}"
         )
-    return matching[-1]
+    return sorted(matching, key=lambda r: r.started)
 
 
-@dataclass
-class Comparison:
-    name: str
-    base: Bench
-    other: Bench
-    ratio: float  # mean(other) / mean(base): above 1 means slower
-    ci: tuple[float, float] | None
-    p_value: float | None  # Mann-Whitney U: decides the verdict
-    welch_p: float | None  # Welch's t-test, shown beside it
-    verdict: str
+def resolve(spec: str, runs: list[Run]) -> Run:
+    """A run named by a file path, a runtime tag (its latest run), or MACHINE/TAG.
+
+    Alone, a tag means its newest run whatever it measured; ``resolve_all`` picks runs that compare."""
+    if Path(spec).suffix == ".json":
+        return _load_file(spec)
+    return _runs_of(spec, runs)[-1]
+
+
+def _describe(kind: tuple[str, frozenset[str]]) -> str:
+    return f"{kind[0]} {'+'.join(sorted(kind[1])) or 'no benches'}"
+
+
+def resolve_all(specs: list[str], runs: list[Run]) -> list[Run]:
+    """The runs that *specs* name, chosen so that they compare: the same mode and the same suites.
+
+    A file path names one run. A tag (or MACHINE/TAG) names the newest of its runs whose (mode, suites)
+    every other spec also has; among the kinds all specs share, the one whose oldest chosen run is the
+    newest wins. Resolving each tag to its newest run alone would pit a --quick run against a costs
+    run, where nothing is comparable. UsageError listing what each side has when no kind is shared.
+    """
+    candidates: list[list[Run]] = [
+        [_load_file(spec)] if Path(spec).suffix == ".json" else _runs_of(spec, runs) for spec in specs
+    ]
+    shared = set.intersection(*({r.kind for r in found} for found in candidates))
+    if not shared:
+        sides = "; ".join(
+            f"{spec}: {', '.join(sorted({_describe(r.kind) for r in found}))}"
+            for spec, found in zip(specs, candidates, strict=True)
+        )
+        raise UsageError(f"no runs of the same mode and suites to compare ({sides})")
+
+    def newest_of(kind: tuple[str, frozenset[str]]) -> list[Run]:
+        return [[r for r in found if r.kind == kind][-1] for found in candidates]
+
+    choices = [newest_of(kind) for kind in sorted(shared, key=_describe)]
+    return max(choices, key=lambda chosen: (min(r.started for r in chosen), max(r.started for r in chosen)))
 
 
 def compare_benches(base: Bench, other: Bench, threshold: float = THRESHOLD) -> Comparison:
-    ratio = other.mean / base.mean
-    if min(len(base.values), len(other.values)) < MIN_VALUES:
-        return Comparison(
-            base.name, base, other, ratio, None, None, None, f"not tested (< {MIN_VALUES} values a side)"
-        )
-    ci = stats.bootstrap_ratio_ci(base.values, other.values)
-    _, p_value = stats.mann_whitney_u(base.values, other.values)
-    _, _, welch_p = stats.welch_t_test(base.values, other.values)
-    verdict = "same"
-    if p_value < ALPHA and ratio > 1 + threshold:
-        verdict = "REGRESSION"
-    elif p_value < ALPHA and ratio < 1 - threshold:
-        verdict = "improvement"
-    elif abs(ratio - 1) > threshold:
-        verdict = "not significant"
-    return Comparison(base.name, base, other, ratio, ci, p_value, welch_p, verdict)
+    """One bench on its own (the false discovery rate is then over this one test)."""
+    return compare.compare_pairs([(base, other)], threshold)[0]
 
 
 def compare_runs(base: Run, other: Run, threshold: float = THRESHOLD) -> tuple[list[Comparison], list[str]]:
-    """Comparisons of the benches both runs have, and lines for those only one side has."""
-    common = [name for name in base.benches if name in other.benches]
-    notes = [f"only in {base.label}: {name}" for name in base.benches if name not in other.benches]
-    notes += [f"only in {other.label}: {name}" for name in other.benches if name not in base.benches]
-    return [compare_benches(base.benches[n], other.benches[n], threshold) for n in common], notes
+    """Comparisons of the benches both runs have, and lines for those only one side has.
 
-
-def format_time(seconds: float) -> str:
-    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
-        if seconds >= scale or unit == "us":
-            return f"{seconds / scale:.3g} {unit}"
-    return f"{seconds:.3g} s"
-
-
-def format_ci(ci: tuple[float, float] | None) -> str:
-    return "n/a" if ci is None else f"[{ci[0]:.3f}, {ci[1]:.3f}]"
-
-
-def format_p(p: float | None) -> str:
-    if p is None:
-        return "n/a"
-    return f"{p:.2g}" if p >= 1e-4 or p == 0 else f"{p:.1e}"
+    The false discovery rate is controlled over this pair of runs; ``compare.compare_many`` controls it
+    over several runs against one base."""
+    (result,) = compare.compare_many(base, [other], threshold)
+    return result.comparisons, result.notes
 
 
 def comparison_table(base: Run, other: Run, comparisons: list[Comparison], markdown: bool) -> list[str]:
-    header = ["bench", base.label, other.label, "ratio", "95% CI", "p (MWU)", "p (Welch)", "n", "verdict"]
-    rows = [
-        [
-            c.name,
-            format_time(c.base.mean),
-            format_time(c.other.mean),
-            f"{c.ratio:.3f}",
-            format_ci(c.ci),
-            format_p(c.p_value),
-            format_p(c.welch_p),
-            f"{len(c.base.values)}/{len(c.other.values)}",
-            c.verdict,
-        ]
-        for c in comparisons
-    ]
-    if markdown:
-        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-        return lines + ["| " + " | ".join(row) + " |" for row in rows]
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    return ["  ".join(str(cell).ljust(w) for cell, w in zip(r, widths, strict=True)) for r in [header, *rows]]
-
-
-def geometric_mean(values: list[float]) -> float:
-    return math.exp(sum(math.log(v) for v in values) / len(values)) if values else math.nan
+    """The table, then the rule that reached its verdicts (BH false discovery control, threshold)."""
+    return [*compare.table(base, other, comparisons, markdown), *compare.rule_lines(comparisons)]

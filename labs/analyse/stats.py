@@ -138,3 +138,55 @@ def amdahl_serial_fraction(workers: Sequence[int], speedups: Sequence[float]) ->
     if denominator == 0:
         return None
     return max(0.0, min(1.0, sum(x * y for x, y in zip(xs, ys, strict=True)) / denominator))
+
+
+def t_sf(t: float, df: float) -> float:
+    """Upper tail P(T > t) of Student's t with *df* degrees of freedom."""
+    if t * t < df:  # near the centre the complement is computed directly, keeping its precision
+        tail = 0.5 * (1.0 - betainc(0.5, df / 2.0, t * t / (df + t * t)))
+    else:
+        tail = 0.5 * betainc(df / 2.0, 0.5, df / (df + t * t))
+    return tail if t >= 0 else 1.0 - tail
+
+
+def t_quantile(probability: float, df: float) -> float:
+    """The *probability* quantile of Student's t (bisection on ``t_sf``; exact to ~1e-12)."""
+    if not 0.0 < probability < 1.0 or df <= 0:
+        raise ValueError("t_quantile needs 0 < probability < 1 and df > 0")
+    if probability == 0.5:
+        return 0.0
+    low, high = -1.0, 1.0
+    while t_sf(low, df) < 1.0 - probability:
+        low *= 2.0
+    while t_sf(high, df) > 1.0 - probability:
+        high *= 2.0
+    for _ in range(200):
+        middle = (low + high) / 2.0
+        if t_sf(middle, df) > 1.0 - probability:
+            low = middle
+        else:
+            high = middle
+        if high - low < 1e-13 * max(1.0, abs(middle)):
+            break
+    return (low + high) / 2.0
+
+
+def benjamini_hochberg(p_values: Sequence[float]) -> list[float]:
+    """Benjamini-Hochberg adjusted p-values (q-values), in the input's order.
+
+    A hypothesis is rejected at false discovery rate alpha exactly when its q <= alpha
+    (SciPy's ``false_discovery_control(method="bh")``).
+    """
+    m = len(p_values)
+    order = sorted(range(m), key=lambda i: p_values[i])
+    adjusted = [0.0] * m
+    running = 1.0
+    for rank in range(m, 0, -1):  # from the largest p down: q_(i) = min over j >= i of m p_(j) / j
+        index = order[rank - 1]
+        running = min(running, p_values[index] * m / rank)
+        adjusted[index] = running
+    return adjusted
+
+
+def geometric_mean(values: Sequence[float]) -> float:
+    return math.exp(sum(math.log(v) for v in values) / len(values)) if values else math.nan

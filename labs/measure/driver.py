@@ -9,15 +9,13 @@ with what was measured saved, and the bench's process group is killed on every w
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
 import datetime
-import json
+import math
 import os
 import re
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,32 +23,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import pyperf
-
 from labs import models
 from labs.core import runtime
 from labs.core.errors import RunError, UsageError
+from labs.measure import bench
 from labs.measure.costs import ladder, memory, races, transfer
-from labs.measure.harness import read_outcome
 from labs.plan.matrix import BenchSpec, Plan, plan
 from labs.plan.selection import Selection
 from labs.store import journal, runs
 
-# pyperf settings per mode. The verification job before timing warms each measuring process, so
-# quick and default need no extra warm-up; loops stay at 1 because every job already lasts >= 10 ms.
-PYPERF_OPTIONS = {
-    "quick": ["--worker", "--values", "2", "--warmups", "0", "--loops", "1"],  # one in-process run
-    "default": ["--processes", "3", "--values", "3", "--warmups", "0", "--loops", "1"],
-    "rigorous": ["--rigorous", "--warmups", "1"],
-}
-# Environment pyperf's workers need from the lab (pyperf passes on only a few variables by itself).
-INHERITED = (
-    "LD_LIBRARY_PATH",
-    "LABS_SERVER_PYTHON",
-    "LABS_HTTP_LATENCY_MS",
-    "LABS_HTTP_PAYLOAD",
-    "LABS_HTTP_TIMEOUT",
-)
 WORKDIR_PREFIX = "labs-bench-"
 
 
@@ -101,57 +82,6 @@ class RuntimeAvailability:
         return transfer.QUICK_SIZES if quick else transfer.DEFAULT_SIZES
 
 
-def _last_line(stderr: str) -> str:
-    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
-    return lines[-1] if lines else "no output"
-
-
-def _command(spec: BenchSpec, mode: str, machine: str, output: Path, outcome: Path) -> list[str]:
-    pyperf_options = PYPERF_OPTIONS[mode] if spec.timed else ["--values", "3"]
-    command = [sys.executable, "-m", spec.module, "--lab-key", spec.key.to_json(), *spec.options]
-    command += ["--lab-machine", machine, "--lab-outcome", str(outcome), *pyperf_options]
-    command += ["--quiet", "-o", str(output)]
-    inherit = [name for name in INHERITED if name in os.environ]
-    if inherit and spec.timed:
-        command.append(f"--inherit-environ={','.join(inherit)}")
-    return command
-
-
-def run_one(
-    spec: BenchSpec, mode: str, machine: str, timeout: float, workdir: Path
-) -> tuple[list[dict[str, Any]], str]:
-    """(the bench's pyperf benchmarks, their format version); RunError with the reason if it failed."""
-    index = len(list(workdir.iterdir()))
-    output, outcome = workdir / f"{index}.json", workdir / f"{index}.outcome"
-    process = subprocess.Popen(
-        _command(spec, mode, machine, output, outcome),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,  # its own process group: killed whole on every way out
-    )
-    try:
-        _, stderr = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        raise RunError(f"timed out after {timeout:g} s") from None
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)  # whatever the bench left: pool workers, a server
-        process.wait()
-    reason = read_outcome(outcome)
-    if process.returncode != 0 or not output.exists():
-        raise RunError(f"exit code {process.returncode}: {reason or _last_line(stderr)}")
-    try:
-        pyperf.BenchmarkSuite.load(str(output))  # pyperf's own loader validates what its worker wrote
-        data = json.loads(output.read_text())
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise RunError(f"unreadable pyperf output: {exc}") from None
-    common = data.get("metadata", {})
-    # Metadata common to all of the file's benches moves into each, so that merged benches keep theirs.
-    benches = [{**bench, "metadata": {**common, **bench.get("metadata", {})}} for bench in data["benchmarks"]]
-    return benches, str(data.get("version", "1.0"))
-
-
 def _summary(benchmark: dict[str, Any]) -> str:
     values = [v for run in benchmark.get("runs", []) for v in run.get("values", [])]
     if not values:
@@ -187,7 +117,7 @@ def _new_record(selection: Selection, the_plan: Plan, machine: str) -> dict[str,
         "machine": machine,
         "started": runs.utc_stamp(),
         "mode": selection.mode,
-        "pyperf_options": PYPERF_OPTIONS[selection.mode],
+        "precision": dataclasses.asdict(bench.PRECISION[selection.mode]),
         "runtime": runtime.facts(),
         "selection": dataclasses.asdict(selection),
         "planned": len(the_plan.specs),
@@ -259,13 +189,17 @@ def _measure(specs: Sequence[BenchSpec], selection: Selection, machine: str, log
     previous = {signum: signal.signal(signum, _interrupt) for signum in STOP_SIGNALS}
     _sweep_stale_workdirs()
     start = time.monotonic()
+    budget_end = start + selection.budget_minutes * 60 if selection.budget_minutes else math.inf
     try:
         with tempfile.TemporaryDirectory(prefix=f"{WORKDIR_PREFIX}{os.getpid()}-") as workdir:
             for index, spec in enumerate(specs, 1):
+                deadline = min(time.monotonic() + selection.bench_timeout, budget_end)
+                if time.monotonic() >= budget_end:
+                    log.skip(spec.name, "the run's --budget was spent")
+                    continue
+                measurement = bench.Measurement(spec, machine, Path(workdir), deadline)
                 try:
-                    benches, version = run_one(
-                        spec, selection.mode, machine, selection.bench_timeout, Path(workdir)
-                    )
+                    benches, version = bench.measure(measurement, selection.mode)
                 except RunError as exc:
                     log.fail(spec.name, str(exc))
                     outcome = f"FAILED: {exc}"

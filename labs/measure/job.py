@@ -10,10 +10,13 @@ The ``startup`` suite times creating the model's workers, one trivial task and t
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 import os
 import sys
 import time
+from collections.abc import Callable
+from pathlib import Path
 
 from labs import models, workloads
 from labs.core import lab, proctree, runtime
@@ -25,6 +28,7 @@ OPTIONS = (
     Option("size", int, 4, "tasks per job"),
     Option("timeout", float, lab.DEFAULT_TIMEOUT, "seconds one job may take"),
     Option("latency-ms", str, None, "this bench's server latency (overrides the run's)"),
+    Option("paired-out", str, None, "time the serial baseline in this process too; its values go here"),
 )
 
 
@@ -94,10 +98,67 @@ def bench_job(harness: Harness, stack: contextlib.ExitStack) -> None:
     cpu, wall = proctree.cpu_seconds() - cpu_before, time.perf_counter() - wall_before
     lab.verify(combination, results, expected, workload.verified)
     example = repr(tasks[0]).replace(str(env), "<env>") if env else repr(tasks[0])
-    extra = {f"lab_{name}": str(value) for name, value in model.facts().items()}
+    extra: dict[str, object] = {f"lab_{name}": str(value) for name, value in model.facts().items()}
+    # which metadata describes the model, so that a baseline timed beside it can leave those out
+    extra["lab_model_keys"] = ",".join(["lab_queue_type", "lab_paired_with", *extra])
     if workload.kind == "io":
         extra.update(_io_metadata(workload, results, tasks, cpu, wall))
-    harness.bench(loop_timer(job), lab_task_example=example, lab_queue_type=model.queue_type, **extra)
+    if args.lab_paired_out is None:
+        return harness.bench(
+            loop_timer(job), lab_task_example=example, lab_queue_type=model.queue_type, **extra
+        )
+    serial_job = _serial_job(workload, tasks, expected, args.lab_timeout, stack)
+    paired = PairedTimer(job, serial_job)
+    extra["lab_paired_with"] = key.paired_baseline().to_json()
+    harness.bench(paired, lab_task_example=example, lab_queue_type=model.queue_type, **extra)
+    paired.save(Path(args.lab_paired_out), harness.args.warmups or 0)
+
+
+def _serial_job(
+    workload: workloads.Workload, tasks: list, expected: list, timeout: float, stack: contextlib.ExitStack
+) -> Callable[[], list]:
+    """The serial baseline's job on the same tasks, verified once like every job."""
+    serial = models.get("serial")(1)
+    serial.start()
+    stack.callback(serial.shutdown)
+    task_func = lab.task_function(workload, "serial")
+    combination = lab.Combination(workload.name, "serial", "n-workers", 1)
+
+    def job() -> list:
+        return lab.execute(serial, "n-workers", task_func, tasks, combination, timeout)
+
+    lab.verify(combination, job(), expected, workload.verified)
+    return job
+
+
+class PairedTimer:
+    """pyperf's time function for a bench and its serial baseline, timed in the same process.
+
+    Each call times ``loops`` jobs of both, in ABBA order across calls (baseline first on even calls,
+    bench first on odd ones), so drift within the process and co-tenant noise hit both sides alike.
+    pyperf stores the bench's times; the baseline's go to a file the driver turns into their own
+    pyperf benchmark, run for run beside the bench's.
+    """
+
+    def __init__(self, job: Callable[[], object], baseline: Callable[[], object]) -> None:
+        self.job, self.baseline = job, baseline
+        self.baseline_seconds: list[tuple[int, float]] = []  # (loops, seconds per loop) per call
+
+    def __call__(self, loops: int) -> float:
+        timed_job, timed_baseline = loop_timer(self.job), loop_timer(self.baseline)
+        if len(self.baseline_seconds) % 2 == 0:
+            baseline = timed_baseline(loops)
+            seconds = timed_job(loops)
+        else:
+            seconds = timed_job(loops)
+            baseline = timed_baseline(loops)
+        self.baseline_seconds.append((loops, baseline / loops))
+        return seconds
+
+    def save(self, path: Path, warmups: int) -> None:
+        """The baseline's warm-ups and values, as pyperf would store them, for the driver."""
+        warm, timed = self.baseline_seconds[:warmups], self.baseline_seconds[warmups:]
+        path.write_text(json.dumps({"warmups": warm, "values": [value for _, value in timed]}))
 
 
 def bench_startup(harness: Harness, stack: contextlib.ExitStack) -> None:

@@ -45,7 +45,10 @@ class BenchKey:
         """The display name, also pyperf's benchmark name: ``nbody/threads/n-workers/w2``."""
         match self.suite:
             case "matrix":
-                return f"{self.workload}/{self.model}/{self.pattern}/w{self.workers}"
+                name = f"{self.workload}/{self.model}/{self.pattern}/w{self.workers}"
+                # a serial baseline timed inside another bench's processes is named after that bench
+                paired_with = self.param("paired_with")
+                return f"{name}@{paired_with}" if paired_with else name
             case "capacity":
                 return f"capacity/{self.model}/{self.pattern}/w{self.workers}"
             case "startup":
@@ -72,8 +75,12 @@ class BenchKey:
         )  # fmt: skip
 
     def serial_baseline(self) -> BenchKey:
-        """The serial bench a matrix bench's speedup divides by (same workload, one worker)."""
+        """The run's own serial bench of the same workload (one worker): the unpaired baseline."""
         return BenchKey("matrix", self.workload, "serial", "n-workers", 1)
+
+    def paired_baseline(self) -> BenchKey:
+        """The serial baseline timed in this bench's own processes, interleaved with it."""
+        return self.serial_baseline().with_params(paired_with=self.name)
 
     def to_json(self) -> str:
         data: dict[str, Any] = {"suite": self.suite}

@@ -70,6 +70,7 @@ class BenchSpec:
     module: str = JOB
     options: tuple[str, ...] = ()
     timed: bool = True  # False: the script writes its own pyperf JSON (memory), without pyperf's timer
+    paired: bool = False  # time the serial baseline in the same processes (CPU-bound speedups)
 
     @property
     def name(self) -> str:
@@ -97,9 +98,11 @@ def io_counts(workload: str, model: str, mode: str) -> tuple[int, ...]:
     return light if model in LIGHT_IO_MODELS else heavy
 
 
-def _job(workload: str, model: str, pattern: str, workers: int, size: int, timeout: float) -> BenchSpec:
+def _job(
+    workload: str, model: str, pattern: str, workers: int, size: int, timeout: float, paired: bool = False
+) -> BenchSpec:
     key = BenchKey("matrix", workload, model, pattern, workers)
-    return BenchSpec(key, options=("--lab-size", str(size), "--lab-timeout", str(timeout)))
+    return BenchSpec(key, options=("--lab-size", str(size), "--lab-timeout", str(timeout)), paired=paired)
 
 
 def _cpu_counts(selection: Selection, usable: int, notes: list[str]) -> tuple[int, ...]:
@@ -147,9 +150,11 @@ def _matrix(selection: Selection, runnable: Sequence[str], counts: tuple[int, ..
                     continue
                 # --quick keeps the top count of a default sweep; worker counts asked for all run.
                 points = sweep if full and (mode != "quick" or selection.workers) else sweep[-1:]
-                io_size = workload.kind == "io"  # enough I/O tasks to keep every worker busy
+                # I/O: enough tasks to keep every worker busy; its figure of merit is requests/s, so no
+                # serial baseline is paired (a serial 256-request job would take most of the time).
+                cpu = workload.kind == "cpu"
                 specs += [
-                    _job(workload.name, model, pattern, n, max(size, n) if io_size else size, timeout)
+                    _job(workload.name, model, pattern, n, size if cpu else max(size, n), timeout, paired=cpu)
                     for n in points
                 ]
     if "download" in [w.name for w in chosen] and selection.kind in (None, "io") and "asyncio" in runnable:

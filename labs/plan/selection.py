@@ -18,6 +18,7 @@ from labs.core.errors import UsageError
 MODES = ("quick", "default", "rigorous")
 SUITES = ("matrix", "costs")
 MAX_BENCH_TIMEOUT = 24 * 3600.0  # one bench may take a day; beyond that a number is a typo
+MAX_BUDGET_MINUTES = 7 * 24 * 60.0
 
 
 def names(values: Sequence[str] | None, valid: Sequence[str], what: str) -> tuple[str, ...]:
@@ -57,6 +58,19 @@ def bench_timeout(text: str) -> float:
     return value
 
 
+def budget(text: str | None) -> float | None:
+    """Minutes the whole run may take: a finite number in (0, one week], or None for no limit."""
+    if text is None:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 < value <= MAX_BUDGET_MINUTES:
+        raise UsageError(f"--budget must be minutes in (0, {MAX_BUDGET_MINUTES:g}], got {text!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class Selection:
     """A validated ``bench`` request. ``workers`` is None when the default sweep is wanted."""
@@ -71,6 +85,8 @@ class Selection:
     startup: bool = True
     payload_sizes: tuple[int, ...] | None = None
     bench_timeout: float = 900.0
+    budget_minutes: float | None = None  # the whole run's time; benches past it are skipped and named
+    full: bool = False  # every pattern, not only n-workers (the default answers the first questions)
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> Selection:
@@ -88,15 +104,23 @@ class Selection:
         chosen_models = names(args.model, models.names(), "model")
         if "serial" not in chosen_models:
             chosen_models = ("serial", *chosen_models)  # every speedup is against the serial bench
+        full = bool(getattr(args, "full", False)) or bool(args.rigorous)
+        # n-workers answers the first questions (scaling, GIL, free-threading, subinterpreters vs
+        # processes); the other patterns are for --full, or when asked for by name
+        chosen_patterns = (
+            names(args.pattern, patterns.NAMES, "pattern") if args.pattern or full else ("n-workers",)
+        )
         return cls(
             mode="quick" if args.quick else "rigorous" if args.rigorous else "default",
             workloads=names(args.workload, workloads.NAMES, "workload"),
             kind=args.kind,
             models=chosen_models,
-            patterns=names(args.pattern, patterns.NAMES, "pattern"),
+            patterns=chosen_patterns,
             workers=worker_counts(args.workers),
             suites=names(args.suite, SUITES, "suite"),
             startup=not args.no_startup,
             payload_sizes=payload_sizes,
             bench_timeout=bench_timeout(args.bench_timeout),
+            budget_minutes=budget(getattr(args, "budget", None)),
+            full=full,
         )

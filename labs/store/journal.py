@@ -62,6 +62,11 @@ class Journal:
         self.record["failed"].append({"name": name, "reason": reason})
         self._write({"failed": {"name": name, "reason": runs.scrub(reason)}})
 
+    def skip(self, name: str, reason: str) -> None:
+        """A bench not measured at all (the run's budget ran out): said, never silently dropped."""
+        self.record.setdefault("skipped", []).append({"name": name, "reason": reason})
+        self._write({"skipped": {"name": name, "reason": reason}})
+
     def _write(self, entry: dict[str, Any]) -> None:
         if self.path is None:
             return

@@ -21,6 +21,7 @@ from typing import Any
 
 from labs.core import runtime
 from labs.core.errors import UsageError
+from labs.store import validate
 
 DROPPED_METADATA = ("hostname", "boot_time", "uptime")
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,16 +37,24 @@ def machine_id() -> str:
     return f"{os.cpu_count()}cpu-{digest}"
 
 
+def _current_directory() -> Path | None:
+    """The working directory, or None when it was deleted under us (the run must still be saved)."""
+    try:
+        return Path.cwd()
+    except OSError:
+        return None
+
+
 def _scrub_text(text: str) -> str:
     places = (
         (Path(sys.prefix), "<venv>"),
         (Path(sys.base_prefix), "<python>"),
-        (Path.cwd(), "<lab>"),
+        (_current_directory(), "<lab>"),
         (ROOT, "<lab>"),
         (Path.home(), "~"),
     )
     for place, stand_in in places:
-        if len(str(place)) > 1:
+        if place is not None and len(str(place)) > 1:
             text = text.replace(str(place), stand_in)
     return re.sub(r"/home/[^/\s']+", "~", text)
 
@@ -101,23 +110,38 @@ def save_run(root: Path, runtime_tag: str, suite_json: dict[str, Any], labs_reco
         os.unlink(temporary)
 
 
+MAX_FILE_BYTES = 256 << 20  # far above any real run; refuses a runaway or hostile file before parsing it
+
+
 def iter_run_files(root: Path) -> list[Path]:
+    """results/<machine>/<tag>/*.json, leaving out the temporary files of a save in progress."""
     return sorted(p for p in root.glob("*/*/*.json") if not p.name.startswith("."))
 
 
 def load_run(path: Path) -> dict[str, Any]:
-    """One stored run as parsed JSON; ValueError naming the file if it is not a lab/pyperf result."""
+    """One stored run as parsed, validated JSON.
+
+    ValueError naming the file and the reason when it is not a well-formed lab/pyperf result: files
+    are untrusted input (see labs.store.validate for every check)."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise ValueError(f"{path}: larger than {MAX_FILE_BYTES >> 20} MiB, not a result file")
+        data = json.loads(path.read_text(encoding="utf-8"), parse_constant=validate.refuse_constant)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise ValueError(f"{path}: not readable JSON ({exc})") from None
-    if not isinstance(data, dict) or "benchmarks" not in data or "version" not in data:
-        raise ValueError(f"{path}: not a pyperf BenchmarkSuite file")
+    except ValueError as exc:
+        if str(exc).startswith(str(path)):
+            raise
+        raise ValueError(f"{path}: {exc}") from None
+    try:
+        validate.check_suite(data)
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None
     return data
 
 
 def load_all(root: Path) -> tuple[list[tuple[Path, dict[str, Any]]], list[str]]:
-    """Every readable run under *root*, and one line for each file that is not (left untouched)."""
+    """Every valid run under *root*, and one line for each file that is not (left untouched)."""
     runs, problems = [], []
     for path in iter_run_files(root):
         try:

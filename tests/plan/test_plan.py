@@ -52,7 +52,7 @@ class Fixed:
 def args(**given):
     defaults = dict(
         quick=False, rigorous=False, workload=None, kind=None, model=None, pattern=None, workers=None,
-        suite=None, no_startup=False, payload_sizes=None, bench_timeout="900",
+        suite=None, no_startup=False, payload_sizes=None, bench_timeout="900", budget=None, full=False,
     )  # fmt: skip
     return argparse.Namespace(**{**defaults, **given})
 
@@ -68,7 +68,7 @@ def test_default_worker_counts_double_up_to_the_usable_cpus():
 
 
 def test_every_selection_measures_its_serial_baseline_and_a_full_n_workers_sweep():
-    selection = Selection.from_args(args(workload=["fib"], model=["threads"], suite=["matrix"]))
+    selection = Selection.from_args(args(workload=["fib"], model=["threads"], suite=["matrix"], full=True))
     assert selection.models == ("serial", "threads")
     planned = names(plan(selection, Fixed(usable_cpus=4)))
     assert planned[0] == "fib/serial/n-workers/w1"
@@ -147,3 +147,25 @@ def test_costs_suite_skips_what_the_runtime_lacks_and_names_it():
 def test_bad_selections_are_one_clear_error(given, message):
     with pytest.raises(UsageError, match=message):
         Selection.from_args(args(**given))
+
+
+def test_the_default_answers_the_first_questions_and_full_adds_every_pattern():
+    default = Selection.from_args(args(workload=["fib"], model=["threads"], suite=["matrix"]))
+    assert default.patterns == ("n-workers",)
+    assert not [n for n in names(plan(default, Fixed())) if "/pipeline/" in n]
+    named = Selection.from_args(args(workload=["fib"], model=["threads"], pattern=["broadcast"]))
+    assert named.patterns == ("broadcast",)
+    assert Selection.from_args(args(rigorous=True)).patterns == ("n-workers", "pipeline", "broadcast")
+
+
+def test_cpu_bound_model_benches_pair_their_serial_baseline_and_io_ones_do_not():
+    selection = Selection.from_args(args(workload=["fib,download"], model=["threads"], suite=["matrix"]))
+    paired = {spec.name: spec.paired for spec in plan(selection, Fixed()).specs}
+    assert paired["fib/threads/n-workers/w2"] and not paired["fib/serial/n-workers/w1"]
+    assert not paired["download/threads/n-workers/w16"]
+
+
+@pytest.mark.parametrize("text", ["0", "-5", "x", "nan", "1e12"])
+def test_a_bad_budget_is_one_clear_error(text):
+    with pytest.raises(UsageError, match="--budget must be minutes"):
+        Selection.from_args(args(budget=text))

@@ -29,12 +29,26 @@ class Counter:
         self.value = 0
 
 
+BATCH = 10_000  # increments between two looks at the stop flag: rare enough to leave the race as it is
+
+
+def _batches(increments: int, stop: threading.Event) -> Iterator[int]:
+    """*increments* split into batches, ending early once *stop* is set (an interrupted demo must
+    end in milliseconds, not after a hundred million more increments)."""
+    done = 0
+    while done < increments and not stop.is_set():
+        step = min(BATCH, increments - done)
+        yield step
+        done += step
+
+
 def _unsafe(threads: int, increments: int) -> int:
     counter = Counter()
 
-    def work() -> None:
-        for _ in range(increments):
-            counter.value += 1  # load, add, store: another thread may store in between
+    def work(stop: threading.Event) -> None:
+        for batch in _batches(increments, stop):
+            for _ in range(batch):
+                counter.value += 1  # load, add, store: another thread may store in between
 
     _run_threads(work, threads)
     return counter.value
@@ -43,10 +57,11 @@ def _unsafe(threads: int, increments: int) -> int:
 def _locked(threads: int, increments: int) -> int:
     counter, lock = Counter(), threading.Lock()
 
-    def work() -> None:
-        for _ in range(increments):
-            with lock:
-                counter.value += 1
+    def work(stop: threading.Event) -> None:
+        for batch in _batches(increments, stop):
+            for _ in range(batch):
+                with lock:
+                    counter.value += 1
 
     _run_threads(work, threads)
     return counter.value
@@ -55,10 +70,11 @@ def _locked(threads: int, increments: int) -> int:
 def _per_thread(threads: int, increments: int) -> int:
     totals = [0] * threads
 
-    def work(index: int) -> None:
+    def work(stop: threading.Event, index: int) -> None:
         local = 0
-        for _ in range(increments):
-            local += 1
+        for batch in _batches(increments, stop):
+            for _ in range(batch):
+                local += 1
         totals[index] = local  # each thread writes only its own slot
 
     _run_threads(work, threads, indexed=True)
@@ -68,27 +84,41 @@ def _per_thread(threads: int, increments: int) -> int:
 def _itertools_count(threads: int, increments: int) -> int:
     counter = itertools.count()
 
-    def work() -> None:
+    def work(stop: threading.Event) -> None:
         step = counter.__next__
-        for _ in range(increments):
-            step()
+        for batch in _batches(increments, stop):
+            for _ in range(batch):
+                step()
 
     _run_threads(work, threads)
     return next(counter)
 
 
 def _run_threads(work: Callable[..., None], threads: int, indexed: bool = False) -> None:
-    start = threading.Barrier(threads)
+    """Run *work* in *threads* threads lined up to start together. Interrupted (Ctrl-C), it stops them
+    within one batch and re-raises: daemon threads, so that nothing waits for them at exit either."""
+    start, stop = threading.Barrier(threads), threading.Event()
 
     def body(index: int) -> None:
-        start.wait()  # line them up so they really overlap
-        work(index) if indexed else work()
+        try:
+            start.wait()  # line them up so they really overlap
+        except threading.BrokenBarrierError:  # interrupted before they all started
+            return
+        work(stop, index) if indexed else work(stop)
 
-    pool = [threading.Thread(target=body, args=(i,)) for i in range(threads)]
-    for thread in pool:
-        thread.start()
-    for thread in pool:
-        thread.join()
+    pool = [threading.Thread(target=body, args=(i,), daemon=True) for i in range(threads)]
+    try:
+        for thread in pool:
+            thread.start()
+        for thread in pool:
+            thread.join()
+    except BaseException:
+        stop.set()
+        start.abort()
+        for thread in pool:
+            if thread.is_alive():
+                thread.join(timeout=1.0)
+        raise
 
 
 _RUNNERS: dict[str, Callable[[int, int], int]] = {

@@ -1,0 +1,247 @@
+"""compare: which benches got faster or slower between runs, with false alarms controlled.
+
+The rule, one quantity from test to verdict to printed interval:
+
+1. The sample is the process. Each side of a bench is its pyperf worker processes' mean times; n is
+   printed as "processes x values". A side with one process has no between-process spread: the bench
+   is "not tested", never tested on its pooled values (which are not independent).
+2. The quantity is R = mean(other's process means) / mean(base's process means); above 1 is slower.
+3. The test is a permutation test of |log R| over the process means (labs.analyse.permutation: exact
+   when the relabellings are few, else seeded Monte Carlo), giving p. A design whose smallest possible
+   p is above alpha (3 + 3 processes: 2/20 = 0.1) can never be significant: it is "not testable"
+   and left out of the correction below, where it could only dilute the others.
+4. False discovery rate: Benjamini-Hochberg over the m tested benches of the whole compare (every run
+   against the base) gives q; a bench is significant when q <= alpha (0.05). Let k be how many are.
+5. The interval is the same permutation test inverted at level 1 - max(k, 1) * alpha / m: the false-
+   coverage-rate-adjusted interval of Benjamini & Yekutieli (2005). BH rejects exactly the benches
+   with p <= k * alpha / m, so this interval excludes 1 exactly when the bench is significant, and the
+   search for its edges is anchored on that verdict (see PermutationTest.interval) so rounding cannot
+   split them.
+6. Verdict: "REGRESSION" (R > 1 + threshold) or "improvement" (R < 1 - threshold) only when q <= alpha
+   AND |R - 1| > threshold AND the interval excludes 1; "small change" when significant within the
+   threshold; "not significant" when not significant but |R - 1| > threshold; else "same".
+
+So a flagged bench always prints an interval that excludes 1, and an unflagged one beyond the threshold
+always prints one that contains 1: verdict and interval cannot contradict each other.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from labs.analyse import stats
+from labs.analyse.permutation import PermutationTest
+from labs.analyse.text import format_ci, format_level, format_p, format_time
+
+if TYPE_CHECKING:
+    from labs.analyse.runs import Bench, Run
+
+THRESHOLD = 0.05  # a change smaller than 5% is not flagged, however significant
+ALPHA = 0.05  # the false discovery rate controlled across one compare
+FLAGS = ("REGRESSION", "improvement")
+
+
+@dataclass
+class Comparison:
+    """One bench in two runs: the ratio R, its test, its interval and the verdict drawn from them."""
+
+    name: str
+    base: Bench
+    other: Bench
+    ratio: float  # mean of other's process means / base's: above 1 means slower
+    ci: tuple[float, float] | None  # at ``level``; None when not tested
+    p_value: float | None  # the permutation test on process means
+    verdict: str
+    q_value: float | None = None  # Benjamini-Hochberg adjusted over the whole compare
+    level: float | None = None  # the interval's confidence level (FCR-adjusted, see the module doc)
+    exact: bool | None = None  # every relabelling enumerated (else seeded Monte Carlo)
+    reason: str = ""  # why a bench is not tested
+    welch_p: float | None = None  # no longer computed: pooled values are not independent
+
+    @property
+    def flagged(self) -> bool:
+        return self.verdict in FLAGS
+
+
+@dataclass
+class _Pending:
+    """A testable pair, between its test and its verdict (the verdict needs every p of the compare)."""
+
+    comparison: Comparison
+    test: PermutationTest
+
+
+def _untested(base: Bench, other: Bench) -> str:
+    """Why the pair cannot be tested, or "" when it can."""
+    if base.metadata.get("lab_tasks") != other.metadata.get("lab_tasks"):
+        return "not comparable (different task counts)"
+    if min(base.process_means + other.process_means) <= 0:
+        return "not comparable (a zero mean has no ratio)"  # only non-time units may hold zeros
+    if min(len(base.processes), len(other.processes)) < 2:
+        return f"not tested ({len(base.processes)}+{len(other.processes)} processes: needs 2+ a side)"
+    return ""
+
+
+def _start(base: Bench, other: Bench) -> Comparison | _Pending:
+    reason = _untested(base, other)
+    ratio = other.mean / base.mean if base.mean > 0 else math.nan
+    if reason:
+        return Comparison(base.name, base, other, ratio, None, None, reason.split(" (")[0], reason=reason)
+    test = PermutationTest.of(base.process_means, other.process_means)
+    comparison = Comparison(base.name, base, other, test.ratio, None, test.p_value(), "", exact=test.exact)
+    if test.smallest_p > ALPHA:
+        comparison.verdict = "not testable"
+        comparison.reason = (
+            f"not testable ({len(base.processes)}+{len(other.processes)} processes: "
+            f"smallest possible p is {test.smallest_p:.2g})"
+        )
+        return comparison
+    return _Pending(comparison, test)
+
+
+def _verdict(ratio: float, significant: bool, ci: tuple[float, float] | None, threshold: float) -> str:
+    beyond = abs(ratio - 1.0) > threshold
+    excludes_one = ci is not None and not ci[0] <= 1.0 <= ci[1]
+    if significant and beyond and excludes_one:
+        return "REGRESSION" if ratio > 1.0 else "improvement"
+    if significant:
+        return "small change"
+    return "not significant" if beyond else "same"
+
+
+def compare_pairs(
+    pairs: list[tuple[Bench, Bench]], threshold: float = THRESHOLD, alpha: float = ALPHA
+) -> list[Comparison]:
+    """Compare each (base, other) pair, controlling the false discovery rate across all of them."""
+    started = [_start(base, other) for base, other in pairs]
+    pending = [s for s in started if isinstance(s, _Pending)]
+    q_values = stats.benjamini_hochberg([p.comparison.p_value for p in pending])
+    significant = sum(q <= alpha for q in q_values)
+    interval_alpha = max(significant, 1) * alpha / len(pending) if pending else alpha
+    for item, q in zip(pending, q_values, strict=True):
+        comparison = item.comparison
+        comparison.q_value = q
+        comparison.level = 1.0 - interval_alpha
+        comparison.ci = item.test.interval(interval_alpha, rejects_one=q <= alpha)
+        comparison.verdict = _verdict(comparison.ratio, q <= alpha, comparison.ci, threshold)
+        if comparison.ci is None:
+            comparison.reason = f"no interval at {format_level(comparison.level)}: too few processes"
+    return [s.comparison if isinstance(s, _Pending) else s for s in started]
+
+
+def matched(base: Run, other: Run) -> tuple[list[tuple[Bench, Bench]], list[str]]:
+    """The benches both runs have, matched by their key (by name for benches that have none), and a
+    line for each bench only one side has."""
+
+    def identity(bench: Bench) -> object:
+        return bench.key or bench.name
+
+    others = {identity(b): b for b in other.benches.values()}
+    bases = {identity(b): b for b in base.benches.values()}
+    pairs = [(b, others[k]) for k, b in bases.items() if k in others]
+    notes = [f"only in {base.label}: {b.name}" for k, b in bases.items() if k not in others]
+    notes += [f"only in {other.label}: {b.name}" for k, b in others.items() if k not in bases]
+    return pairs, notes
+
+
+@dataclass
+class RunComparison:
+    """One run against the base: its comparisons and the benches only one side has."""
+
+    base: Run
+    other: Run
+    comparisons: list[Comparison]
+    notes: list[str]
+
+
+def compare_many(
+    base: Run, others: list[Run], threshold: float = THRESHOLD, alpha: float = ALPHA
+) -> list[RunComparison]:
+    """Every run in *others* against *base*, with one false-discovery correction across all of them."""
+    matches = [matched(base, other) for other in others]
+    everything = compare_pairs([pair for pairs, _ in matches for pair in pairs], threshold, alpha)
+    results, start = [], 0
+    for other, (pairs, notes) in zip(others, matches, strict=True):
+        results.append(RunComparison(base, other, everything[start : start + len(pairs)], notes))
+        start += len(pairs)
+    return results
+
+
+def table(base: Run, other: Run, comparisons: list[Comparison], markdown: bool) -> list[str]:
+    """The comparison table: one row a bench, n as processes x values on each side."""
+    level = next((c.level for c in comparisons if c.level is not None), None)
+    header = [
+        "bench", base.label, other.label, "ratio",
+        f"{format_level(level)} CI" if level else "CI", "p", "q (BH)", "n base", "n other", "verdict",
+    ]  # fmt: skip
+    rows = [
+        [
+            c.name,
+            format_time(c.base.mean),
+            format_time(c.other.mean),
+            f"{c.ratio:.3f}",
+            format_ci(c.ci),
+            format_p(c.p_value),
+            format_p(c.q_value),
+            c.base.shape,
+            c.other.shape,
+            c.reason if c.verdict in ("not tested", "not testable", "not comparable") else c.verdict,
+        ]
+        for c in comparisons
+    ]
+    if markdown:
+        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        return lines + ["| " + " | ".join(row) + " |" for row in rows]
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    return ["  ".join(str(cell).ljust(w) for cell, w in zip(r, widths, strict=True)) for r in [header, *rows]]
+
+
+def rule_lines(
+    comparisons: list[Comparison], threshold: float = THRESHOLD, alpha: float = ALPHA
+) -> list[str]:
+    """How the verdicts were reached, for the output: the reader needs the rule to read the table."""
+    tested = [c for c in comparisons if c.q_value is not None]
+    level = next((c.level for c in tested if c.level is not None), None)
+    flag = f"Flagged when q <= {alpha:g}, |ratio - 1| > {threshold:.0%} and the interval excludes 1"
+    if level is not None:
+        flag += f"; intervals at {format_level(level)} (FCR-adjusted) exclude 1 exactly when q <= {alpha:g}"
+    lines = [
+        f"ratio = mean of process means, other / base; p: permutation test on process means; "
+        f"q: Benjamini-Hochberg over the {len(tested)} tested benches of this compare "
+        f"(false discovery rate {alpha:.0%}).",
+        flag + ".",
+    ]
+    why = {
+        "not tested": "a side measured in one process (quick mode): no between-process test",
+        "not testable": f"too few processes for any permutation test to reach p <= {alpha:g} "
+        "(3+3 gives at best 0.1; 4+4 gives 0.029, 5+5 gives 0.008)",
+        "not comparable": "different task counts",
+    }
+    for verdict, reason in why.items():
+        count = sum(c.verdict == verdict for c in comparisons)
+        if count:
+            lines.append(f"{count} bench(es) {verdict}: {reason}.")
+    return lines
+
+
+def render(
+    chosen: list[Run], threshold: float = THRESHOLD, markdown: bool = False
+) -> tuple[list[str], int, int]:
+    """What `labs compare` prints for runs already chosen (``runs.resolve_all``): each run against the
+    first, one false-discovery correction over all of them, then the rule. Returns (lines, benches
+    compared, regressions)."""
+    results = compare_many(chosen[0], chosen[1:], threshold)
+    lines: list[str] = []
+    for result in results:
+        base, other = result.base, result.other
+        lines.append(
+            f"\n{base.label} ({base.version}) -> {other.label} ({other.version}): "
+            f"ratio = {other.tag} / {base.tag} time (means of process means)"
+        )
+        lines += table(base, other, result.comparisons, markdown)
+        lines += [f"  {note}" for note in result.notes]
+    everything = [c for result in results for c in result.comparisons]
+    lines += ["", *rule_lines(everything, threshold)]
+    return lines, len(everything), sum(c.verdict == "REGRESSION" for c in everything)

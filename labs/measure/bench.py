@@ -1,0 +1,218 @@
+"""Measure one bench: its measuring processes (through the sampler), merged into pyperf benchmarks.
+
+Each measuring process is ``python -m <spec.module> ... --worker`` in its own process group, killed
+whole on every way out. Its run (and, for a paired bench, the serial baseline's run from the same
+process) joins the bench's runs; the bench then carries what the stopping rule saw, pyperf's own
+``check`` warnings, and, when it breaks physics, why it is suspect. A suspect bench is measured
+once more from scratch; if it is still suspect it is stored flagged, never as a finding.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from io import StringIO
+from pathlib import Path
+from typing import Any
+
+import pyperf
+from pyperf import _cli  # pyperf's check command, so the lab reports exactly what pyperf would
+
+from labs.core import runtime
+from labs.core.errors import RunError
+from labs.measure import sampler
+from labs.measure.harness import read_outcome
+from labs.plan.matrix import BenchSpec
+
+# How hard each mode tries. quick: one in-process run, a smoke test of every bench.
+PRECISION = {
+    "quick": sampler.Precision(1.0, min_processes=1, max_processes=1, values=2, warmups=1),
+    "default": sampler.Precision(),
+    "rigorous": sampler.Precision(
+        0.01, min_processes=8, max_processes=30, max_seconds=300, values=5, warmups=2
+    ),
+}
+# Environment pyperf's workers need from the lab (pyperf passes on only a few variables by itself).
+INHERITED = (
+    "LD_LIBRARY_PATH",
+    "LABS_SERVER_PYTHON",
+    "LABS_HTTP_LATENCY_MS",
+    "LABS_HTTP_PAYLOAD",
+    "LABS_HTTP_TIMEOUT",
+)
+PHYSICS_MARGIN = 1.1  # a speedup above usable CPUs x this is a measurement fault
+
+
+@dataclass
+class Measurement:
+    """Where one bench's processes write, and how they are started."""
+
+    spec: BenchSpec
+    machine: str
+    workdir: Path
+    deadline: float  # monotonic seconds: the bench's timeout or the run's budget, whichever is first
+
+    def command(self, output: Path, outcome: Path, pyperf_options: list[str]) -> list[str]:
+        spec = self.spec
+        command = [sys.executable, "-m", spec.module, "--lab-key", spec.key.to_json(), *spec.options]
+        command += ["--lab-machine", self.machine, "--lab-outcome", str(outcome), *pyperf_options]
+        inherit = [name for name in INHERITED if name in os.environ]
+        if inherit:
+            command.append(f"--inherit-environ={','.join(inherit)}")
+        return [*command, "--quiet", "-o", str(output)]
+
+    def process(self, pyperf_options: list[str], paired: bool = False) -> tuple[dict[str, Any], Path]:
+        """Run one measuring process; (what pyperf wrote, where a paired baseline's values are)."""
+        index = len(list(self.workdir.iterdir()))
+        output, outcome = self.workdir / f"{index}.json", self.workdir / f"{index}.outcome"
+        baseline = self.workdir / f"{index}.baseline.json"
+        extra = ["--lab-paired-out", str(baseline)] if paired else []
+        spawn(self.command(output, outcome, [*pyperf_options, *extra]), self.deadline, outcome)
+        return load_pyperf(output), baseline
+
+
+def spawn(command: list[str], deadline: float, outcome: Path) -> None:
+    """Run one measuring process in its own process group; RunError with the reason if it failed."""
+    timeout = max(0.0, deadline - time.monotonic())
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    try:
+        _, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise RunError(f"timed out after {timeout:.3g} s") from None
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)  # whatever the bench left: pool workers, a server
+        process.wait()
+    if process.returncode != 0:
+        lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+        reason = read_outcome(outcome) or (lines[-1] if lines else "no output")
+        raise RunError(f"exit code {process.returncode}: {reason}")
+
+
+def load_pyperf(output: Path) -> dict[str, Any]:
+    try:
+        pyperf.BenchmarkSuite.load(str(output))  # pyperf's own loader validates what its worker wrote
+        return json.loads(output.read_text())
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise RunError(f"unreadable pyperf output: {exc}") from None
+
+
+def _runs_of(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each run of a worker's file with the file's metadata as its own (one process, one run)."""
+    common = data.get("metadata", {})
+    return [
+        {**run, "metadata": {**common, **bench.get("metadata", {}), **run.get("metadata", {})}}
+        for bench in data["benchmarks"]
+        for run in bench["runs"]
+    ]
+
+
+def measure(measurement: Measurement, mode: str) -> tuple[list[dict[str, Any]], str]:
+    """The bench's pyperf benchmarks (a paired bench: it and its baseline) and pyperf's format version."""
+    spec = measurement.spec
+    if not spec.timed:  # memory: the script measures in one process and writes its own suite
+        data, _ = measurement.process(["--values", "3"])
+        return [_bench(run["metadata"]["name"], [run], {}) for run in _runs_of(data)], data["version"]
+    precision = PRECISION[mode]
+    sample, facts, version = _sample(measurement, precision)
+    reasons = suspect_reasons(spec, sample)
+    if reasons and mode != "quick":  # a fault, not a finding: measure again from scratch, once
+        sample, facts, version = _sample(measurement, precision)
+        facts["lab_remeasured_because"] = "; ".join(reasons)
+        reasons = suspect_reasons(spec, sample)
+    if reasons:
+        facts["lab_suspect"] = "; ".join(reasons)
+    benches = [_bench(spec.key.name, sample.runs, {**facts, **spec.key.metadata()})]
+    if sample.baseline_runs:
+        benches.append(_baseline(spec, sample, facts))
+    for bench in benches:
+        bench["metadata"]["lab_pyperf_checks"] = pyperf_checks(bench, version)
+    return benches, version
+
+
+def _sample(measurement: Measurement, precision: sampler.Precision) -> tuple[sampler.Sample, dict, str]:
+    spec, version = measurement.spec, ["1.0"]
+
+    def one_process(loops: int) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        options = ["--worker", "--values", str(precision.values), "--warmups", str(precision.warmups)]
+        data, baseline_file = measurement.process([*options, "--loops", str(loops)], paired=spec.paired)
+        version[0] = str(data.get("version", "1.0"))
+        (run,) = _runs_of(data)
+        if not spec.paired:
+            return run, None
+        timed = json.loads(baseline_file.read_text())
+        return run, {"values": timed["values"], "warmups": timed["warmups"], "metadata": run["metadata"]}
+
+    sample, facts = sampler.sample(one_process, precision, measurement.deadline)
+    return sample, facts, version[0]
+
+
+def suspect_reasons(spec: BenchSpec, sample: sampler.Sample) -> list[str]:
+    """Why this sample breaks physics or is two samples in one; empty when it does neither."""
+    reasons = []
+    if sampler.bimodal([value for run in sample.runs for value in run["values"]]):
+        reasons.append("bimodal values")
+    if not sample.baseline_runs:
+        return reasons
+    if sampler.bimodal([value for run in sample.baseline_runs for value in run["values"]]):
+        reasons.append("bimodal serial baseline")
+    _, logs = sample.quantity()
+    speedup, usable = math.exp(sum(logs) / len(logs)), runtime.usable_cpus()
+    if speedup > usable * PHYSICS_MARGIN:
+        reasons.append(f"speedup {speedup:.2f} is above {usable} usable CPUs x {PHYSICS_MARGIN}")
+    width = sampler.relative_half_width("speedup", logs)
+    low, high = speedup / (1 + width), speedup * (1 + width)
+    if spec.key.workers == 1 and (high < 0.9 or low > 1.1):
+        reasons.append(f"one-worker speedup {speedup:.2f} [{low:.2f}, {high:.2f}] lies outside [0.9, 1.1]")
+    return reasons
+
+
+def _bench(name: str, runs: list[dict[str, Any]], extra: dict[str, Any]) -> dict[str, Any]:
+    """A pyperf benchmark from runs of several processes: what they share is the bench's metadata."""
+    first = runs[0]["metadata"]
+    shared = {k: v for k, v in first.items() if all(run["metadata"].get(k) == v for run in runs[1:])}
+    metadata = {**shared, **extra, "name": name}
+    own = [{k: v for k, v in run["metadata"].items() if k not in metadata} for run in runs]
+    return {
+        "metadata": metadata,
+        "runs": [{**run, "metadata": mine} for run, mine in zip(runs, own, strict=True)],
+    }
+
+
+def _baseline(spec: BenchSpec, sample: sampler.Sample, facts: dict[str, Any]) -> dict[str, Any]:
+    """The serial baseline timed in the bench's processes, as its own pyperf benchmark."""
+    key = spec.key.paired_baseline()
+    model_keys = ["lab_model_keys", *str(sample.runs[0]["metadata"].get("lab_model_keys", "")).split(",")]
+    runs = [
+        {**run, "metadata": {k: v for k, v in run["metadata"].items() if k not in model_keys}}
+        for run in sample.baseline_runs
+    ]
+    extra = {
+        **facts,
+        **key.metadata(),
+        "lab_model": "serial",
+        "lab_pattern": "n-workers",
+        "lab_workers": 1,
+        "lab_baseline_of": spec.key.to_json(),
+    }
+    return _bench(key.name, runs, extra)
+
+
+def pyperf_checks(bench: dict[str, Any], version: str) -> str:
+    """What ``python -m pyperf check`` says of this bench (its own code), or "none"."""
+    try:
+        suite = pyperf.BenchmarkSuite.load(StringIO(json.dumps({"version": version, "benchmarks": [bench]})))
+        lines = _cli.format_checks(suite.get_benchmarks()[0])
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        return f"unavailable ({exc})"
+    warnings = [line[2:] for line in lines if line.startswith("* ")]
+    return " | ".join(warnings) or "none"

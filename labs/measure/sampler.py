@@ -1,0 +1,156 @@
+"""Spend measuring effort where the noise is: add processes to a bench until its interval is tight.
+
+The process is the sample. The driver starts one pyperf worker process at a time for a bench (pyperf's
+``--worker`` mode, one run each, after a warm-up), and after each one asks whether the 95% interval of
+the bench's quantity of interest is within ``precision`` of its value: the speedup over the serial
+baseline timed in the same processes (paired), or else the mean time. It stops there, or at its
+process or time cap, and records which, with the precision it reached, so a noisy bench is never
+passed off as a quiet one.
+
+Loops are calibrated once: when the first process shows values under a millisecond with one loop,
+its values are set aside and the bench restarts with enough loops for a millisecond a value.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from labs.analyse import stats
+
+MIN_VALUE_SECONDS = 1e-3  # pyperf's own warning threshold: shorter values are mostly timer and loop
+
+
+@dataclass(frozen=True)
+class Precision:
+    """How hard to try: the interval's relative half-width sought, and the caps."""
+
+    target: float = 0.02
+    min_processes: int = 5
+    max_processes: int = 12
+    max_seconds: float = 60.0
+    values: int = 3
+    warmups: int = 1
+
+
+@dataclass
+class Sample:
+    """The runs (one per process) of a bench, and of its paired baseline when it has one."""
+
+    runs: list[dict[str, Any]] = field(default_factory=list)
+    baseline_runs: list[dict[str, Any]] = field(default_factory=list)
+    loads: list[float] = field(default_factory=list)  # the 1-minute load average around each process
+    loops: int = 1
+
+    def process_means(self, runs: list[dict[str, Any]] | None = None) -> list[float]:
+        return [statistics.fmean(run["values"]) for run in (self.runs if runs is None else runs)]
+
+    def quantity(self) -> tuple[str, list[float]]:
+        """("speedup", per-process logs of baseline/bench) when paired, else ("time", process means)."""
+        if self.baseline_runs:
+            pairs = zip(self.process_means(self.baseline_runs), self.process_means(), strict=True)
+            return "speedup", [math.log(serial / bench) for serial, bench in pairs]
+        return "time", self.process_means()
+
+
+def relative_half_width(kind: str, samples: Sequence[float], level: float = 0.95) -> float:
+    """The 95% interval's half-width relative to the value (inf with fewer than 2 processes)."""
+    if len(samples) < 2:
+        return math.inf
+    quantile = stats.t_quantile(0.5 + level / 2.0, len(samples) - 1)
+    half = quantile * stats.stdev(samples) / math.sqrt(len(samples))
+    if kind == "speedup":  # samples are logs: the interval is [v e^-h, v e^h]
+        return math.expm1(half)
+    center = stats.mean(samples)
+    return half / center if center > 0 else math.inf
+
+
+def sample(
+    measure_process: Callable[[int], tuple[dict[str, Any], dict[str, Any] | None]],
+    precision: Precision,
+    deadline: float,
+) -> tuple[Sample, dict[str, Any]]:
+    """Run processes via *measure_process(loops)* -> (run, baseline run or None) until the bench is
+    precise enough or a cap is reached; (the sample, what the stopping rule saw, as metadata)."""
+    started = time.monotonic()
+    limit = min(started + precision.max_seconds, deadline)
+    current, recalibrated = Sample(), False
+    while True:
+        current.loads.append(os.getloadavg()[0])
+        run, baseline = measure_process(current.loops)
+        current.runs.append(run)
+        if baseline is not None:
+            current.baseline_runs.append(baseline)
+        if not recalibrated and len(current.runs) == 1:
+            mean = statistics.fmean(run["values"])
+            if 0 < mean < MIN_VALUE_SECONDS and current.loops == 1:
+                recalibrated = True
+                current = Sample(loops=2 ** math.ceil(math.log2(MIN_VALUE_SECONDS / mean)))
+                continue
+        kind, samples = current.quantity()
+        reached = relative_half_width(kind, samples)
+        count = len(current.runs)
+        stop = ""
+        if count >= precision.min_processes and reached <= precision.target:
+            stop = "precision reached"
+        elif count >= precision.max_processes:
+            stop = "process cap"
+        elif time.monotonic() >= limit and count >= min(precision.min_processes, 2):
+            stop = "time cap" if limit < deadline else "run budget"
+        if stop:
+            current.loads.append(os.getloadavg()[0])
+            return current, _stopping_facts(current, kind, reached, precision, stop)
+
+
+def _stopping_facts(
+    current: Sample, kind: str, reached: float, precision: Precision, stop: str
+) -> dict[str, Any]:
+    means = current.process_means()
+    spread = stats.stdev(means) / stats.mean(means) if len(means) > 1 and stats.mean(means) > 0 else 0.0
+    return {
+        "lab_quantity": kind,
+        "lab_precision_target": precision.target,
+        "lab_precision_reached": round(reached, 5) if math.isfinite(reached) else "none",
+        "lab_processes": len(current.runs),
+        "lab_stop": stop,
+        "lab_cv": round(spread, 5),
+        "lab_load_min": round(min(current.loads), 2),
+        "lab_load_median": round(statistics.median(current.loads), 2),
+        "lab_load_max": round(max(current.loads), 2),
+    }
+
+
+def bimodal(values: Sequence[float]) -> bool:
+    """Two clusters: the widest gap between sorted values exceeds a quarter of the median, with at
+    least two values and a fifth of them on each side (a contaminated baseline looks like this)."""
+    ordered = sorted(values)
+    count = len(ordered)
+    if count < 6:
+        return False
+    median = statistics.median(ordered)
+    least = max(2, math.ceil(count / 5))
+    gaps = [(ordered[i + 1] - ordered[i], i + 1) for i in range(least - 1, count - least)]
+    widest, split = max(gaps)
+    return median > 0 and widest > 0.25 * median and least <= split <= count - least
+
+
+def pyperf_warnings(values: Sequence[float], processes: int) -> list[str]:
+    """The warnings ``python -m pyperf check`` gives for these values (the same thresholds)."""
+    warnings = []
+    mean = statistics.fmean(values)
+    if len(values) > 1 and mean > 0:
+        spread = statistics.stdev(values)
+        if spread / mean >= 0.10:
+            warnings.append(f"std dev {spread / mean:.0%} of the mean")
+        if max(abs(v - mean) for v in values) / mean >= 0.50:
+            warnings.append("a value 50% or more away from the mean")
+    if min(values) < MIN_VALUE_SECONDS:
+        warnings.append("values under 1 ms")
+    if processes < 3:
+        warnings.append(f"{processes} process(es): too few")
+    return warnings

@@ -1,0 +1,225 @@
+"""MachineView: the runs of one machine that the report uses, chosen once and looked up by BenchKey.
+
+Sections never parse bench names or runtime tags: a bench is found by its ``BenchKey`` (decoded from
+stored metadata, old runs included), a runtime is a ``RuntimeTag``. The view holds one mode only: a
+quick run's smaller jobs never merge into a default view, and what was not used is said in "Left out".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from labs.analyse.runs import Bench, Run
+from labs.core.tag import RuntimeTag
+from labs.plan.key import BenchKey
+from labs.report import estimates
+from labs.report.estimates import Estimate
+
+MODE_RANK = {"quick": 0, "default": 1, "rigorous": 2}
+MODEL_ORDER = (
+    "serial",
+    "threads",
+    "asyncio",
+    "processes-fork",
+    "processes-spawn",
+    "processes-forkserver",
+    "interpreters-pool",
+    "interpreters-raw",
+)
+# The report's suites: the matrix splits by workload kind, because CPU and I/O benches answer different
+# questions and are produced by different commands. Value: how to produce the suite's data.
+REPORT_SUITES = {
+    "cpu": "nox -s bench -- --kind cpu",
+    "io": "nox -s bench -- --kind io",
+    "capacity": "nox -s bench -- --kind io",
+    "startup": "nox -s bench",
+    "transfer": "nox -s bench -- --suite costs",
+    "memory": "nox -s bench -- --suite costs",
+    "ladder": "nox -s bench -- --suite costs",
+    "race": "nox -s bench -- --suite costs",
+}
+
+
+def model_rank(model: str) -> int:
+    return MODEL_ORDER.index(model) if model in MODEL_ORDER else len(MODEL_ORDER)
+
+
+def report_suite(key: BenchKey, bench: Bench) -> str:
+    """The report suite of a bench: matrix benches split into "cpu" and "io" by their workload kind."""
+    if key.suite == "matrix":
+        return "io" if bench.metadata.get("lab_kind") == "io" else "cpu"
+    return key.suite
+
+
+def run_mode(run: Run) -> str:
+    return str(run.record.get("mode", "default"))
+
+
+@dataclass
+class RuntimeView:
+    """The benches of one runtime in the view's mode: the latest run's bench wins for each key."""
+
+    tag: RuntimeTag
+    mode: str
+    record: dict[str, Any]  # the newest chosen run's record: runtime facts, pyperf options
+    sources: list[str] = field(default_factory=list)
+    failed: list[Any] = field(default_factory=list)  # the failed benches every chosen run recorded
+    benches: dict[BenchKey, Bench] = field(default_factory=dict)
+    suites: dict[BenchKey, str] = field(default_factory=dict)
+    _speedups: dict[BenchKey, Estimate | None] = field(default_factory=dict, repr=False)
+
+    @property
+    def facts(self) -> dict[str, Any]:
+        return self.record.get("runtime", {})
+
+    @property
+    def version(self) -> str:
+        return str(self.facts.get("version", "?"))
+
+    @property
+    def usable_cpus(self) -> int:
+        return int(self.facts.get("usable_cpus") or self.facts.get("cpu_count") or 1)
+
+    def in_suite(self, suite: str) -> dict[BenchKey, Bench]:
+        return {k: b for k, b in self.benches.items() if self.suites[k] == suite}
+
+    def matrix(self, kind: str = "cpu") -> Iterator[tuple[BenchKey, Bench]]:
+        """Matrix benches of one kind, in model order, then pattern, then workers."""
+        found = self.in_suite(kind)
+        for key in sorted(found, key=lambda k: (k.workload, model_rank(k.model), k.pattern, k.workers)):
+            yield key, found[key]
+
+    def serial(self, workload: str) -> Bench | None:
+        return self.benches.get(BenchKey("matrix", workload, "serial", "n-workers", 1))
+
+    def speedup(self, key: BenchKey) -> Estimate | None:
+        """A matrix bench's speedup over its serial baseline in this view; CPU-bound ones are checked
+        against physics (I/O concurrency may exceed the CPUs). None without a comparable baseline."""
+        if key not in self._speedups:
+            # the baseline timed in the bench's own processes when there is one, else the run's serial
+            bench = self.benches.get(key)
+            serial = self.benches.get(key.paired_baseline()) or self.benches.get(key.serial_baseline())
+            found = None
+            if bench is not None and serial is not None and estimates.comparable(serial, bench):
+                found = estimates.speedup(serial, bench)
+                if self.suites[key] == "cpu":
+                    found = estimates.check_physics(found, key.workers, self.usable_cpus)
+                if found.usable and bench.metadata.get("lab_suspect"):  # flagged when it was measured
+                    found = replace(found, suspect=str(bench.metadata["lab_suspect"]))
+            self._speedups[key] = found
+        return self._speedups[key]
+
+    def curve(self, workload: str, model: str, pattern: str = "n-workers") -> dict[int, Estimate]:
+        """workers -> speedup of one (workload, model, pattern), CPU-bound or I/O."""
+        points = {}
+        for key in self.benches:
+            if (key.suite, key.workload, key.model, key.pattern) == ("matrix", workload, model, pattern):
+                found = self.speedup(key)
+                if found is not None:
+                    points[key.workers] = found
+        return dict(sorted(points.items()))
+
+    def models(self, workload: str, kind: str = "cpu") -> list[str]:
+        """Models with a bench of *workload*, serial excluded, in model order."""
+        return list(
+            dict.fromkeys(
+                k.model for k, _ in self.matrix(kind) if k.workload == workload and k.model != "serial"
+            )
+        )
+
+
+@dataclass
+class MachineView:
+    machine: str
+    mode: str
+    runtimes: dict[RuntimeTag, RuntimeView]
+    all_runs: list[Run]  # every stored run of the machine, for the history listing
+    left_out: list[str]
+
+    @property
+    def tags(self) -> list[RuntimeTag]:
+        return list(self.runtimes)
+
+    def workloads(self, kind: str = "cpu") -> list[str]:
+        return sorted({k.workload for rt in self.runtimes.values() for k, _ in rt.matrix(kind)})
+
+    def worker_counts(self, kind: str = "cpu") -> list[int]:
+        return sorted({k.workers for rt in self.runtimes.values() for k, _ in rt.matrix(kind)})
+
+    def top_workers(self) -> int | None:
+        """The largest CPU-bound worker count measured: where models are compared."""
+        return max(self.worker_counts(), default=None)
+
+    def twins(self) -> list[tuple[RuntimeTag, RuntimeTag]]:
+        """(default build, free-threaded build) pairs of one version, both in the view."""
+        return [
+            (tag.default_twin, tag)
+            for tag in self.runtimes
+            if tag.free_threaded and not tag.gil_forced and tag.default_twin in self.runtimes
+        ]
+
+    def with_suite(self, suite: str) -> dict[RuntimeTag, dict[BenchKey, Bench]]:
+        """Runtime -> benches of *suite*, for the runtimes that have any."""
+        found = {tag: rt.in_suite(suite) for tag, rt in self.runtimes.items()}
+        return {tag: benches for tag, benches in found.items() if benches}
+
+
+def key_of(bench: Bench) -> BenchKey | None:
+    """The bench's key, or None for a bench that is not the lab's (a plain pyperf benchmark)."""
+    try:
+        return BenchKey.from_metadata(bench.metadata)
+    except ValueError:
+        return None
+
+
+def _keyed(run: Run) -> tuple[dict[BenchKey, Bench], list[str]]:
+    benches, unknown = {}, []
+    for name, bench in run.benches.items():
+        try:
+            benches[BenchKey.from_metadata(bench.metadata)] = bench
+        except ValueError as exc:
+            unknown.append(f"{run.tag}/{run.path.name}: {name}: {exc}")
+    return benches, unknown
+
+
+def build_view(machine: str, runs: list[Run], problems: list[str]) -> MachineView:
+    """The view over *runs* of one machine: per runtime, the runs of the most thorough mode stored."""
+    left_out = list(problems)
+    measured = [r for r in runs if r.benches]
+    left_out += [f"{r.tag}/{r.path.name}: no measured bench" for r in runs if not r.benches]
+    valid = [r for r in measured if RuntimeTag.is_valid(r.tag)]
+    left_out += [f"{r.tag}/{r.path.name}: not a runtime tag folder" for r in measured if r not in valid]
+    mode = max((run_mode(r) for r in valid), key=lambda m: MODE_RANK.get(m, -1), default="default")
+    runtimes: dict[RuntimeTag, RuntimeView] = {}
+    for run in sorted(valid, key=lambda r: r.started):
+        tag = RuntimeTag.parse(run.tag)
+        if run_mode(run) != mode:
+            left_out.append(f"{run.tag}/{run.path.name}: a {run_mode(run)} run; this report uses {mode} runs")
+            continue
+        view = runtimes.setdefault(tag, RuntimeView(tag, mode, run.record))
+        benches, unknown = _keyed(run)
+        left_out += unknown
+        view.record = run.record
+        view.failed += run.record.get("failed", [])
+        view.sources.append(f"{run.tag}/{run.path.name}")
+        view.benches.update(benches)
+        view.suites.update({key: report_suite(key, bench) for key, bench in benches.items()})
+    ordered = dict(sorted(runtimes.items()))
+    left_out += _missing(ordered, {RuntimeTag.parse(r.tag) for r in valid})
+    return MachineView(machine, mode, ordered, runs, left_out)
+
+
+def _missing(runtimes: dict[RuntimeTag, RuntimeView], stored: set[RuntimeTag]) -> list[str]:
+    """One line per runtime and report suite without data in the view."""
+    lines = []
+    for tag in sorted(stored):
+        view = runtimes.get(tag)
+        if view is None:
+            lines.append(f"{tag}: every suite (no run in this report's mode)")
+            continue
+        present = set(view.suites.values())
+        absent = [s for s in REPORT_SUITES if s not in present]
+        lines += [f"{tag} / {suite}: no data (`{REPORT_SUITES[suite]}`)" for suite in absent]
+    return lines

@@ -1,0 +1,191 @@
+"""REPORT.md and its plots end to end: from fixture runs, from a fresh real run, and with nothing stored."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import lab_command
+
+from labs.analyse import runs as analysis
+from labs.report import build, plots
+from labs.report.estimates import Estimate, check_physics
+from labs.report.sections import SECTIONS
+from labs.report.view import build_view
+
+FIXTURES = Path(__file__).resolve().parents[1] / "data" / "results"
+MACHINE = "2cpu-3354490b"
+STEMS = (
+    "scaling-contention",
+    "scaling-fib",
+    "scaling-nbody",
+    "gil-effect",
+    "startup",
+    "transfer",
+    "memory",
+    "history",
+)
+
+
+@pytest.fixture(scope="module")
+def fixture_report(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("results")
+    shutil.copytree(FIXTURES, root, dirs_exist_ok=True)
+    written, problems = build.write_reports(root)
+    assert problems == []
+    (path,) = written
+    return path
+
+
+def test_report_has_every_section_in_order(fixture_report):
+    text = fixture_report.read_text(encoding="utf-8")
+    titles = [compute.__name__ for compute in SECTIONS]
+    headings = re.findall(r"^## (.+)$", text, flags=re.MULTILINE)
+    assert headings[0] == "Findings" and headings[-1] == "Left out"
+    assert len(headings) == len(titles) + 2
+    left_out = text.split("## Left out", 1)[1]
+    assert "- 3.13t-gil / io: no data (`nox -s bench -- --kind io`)" in left_out
+    assert "- 3.12/2026-11-26T15-35-11Z.json: no measured bench" in left_out
+    for heading in headings[1:-1]:
+        assert (
+            f"](#{re.sub(r'[^a-z0-9 _-]', '', heading.lower()).replace(' ', '-')})" in text
+        )  # contents link
+
+
+def test_every_plot_is_written(fixture_report):
+    pytest.importorskip("matplotlib", reason="plots need matplotlib (the plot dependency group)")
+    for stem in STEMS:
+        png, svg = (fixture_report.parent / f"{stem}.{suffix}" for suffix in ("png", "svg"))
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", png
+        assert png.stat().st_size > 1000 and b"<svg" in svg.read_bytes()[:2000], svg
+        assert f"![{stem}]({stem}.png)" in fixture_report.read_text(encoding="utf-8")
+
+
+def test_runs_outside_runtime_tag_folders_are_a_problem_not_a_report(tmp_path):
+    source = FIXTURES / MACHINE / "3.13" / "2026-11-26T15-29-28Z.json"
+    (tmp_path / MACHINE / "nightly").mkdir(parents=True)
+    shutil.copy(source, tmp_path / MACHINE / "nightly" / source.name)
+    written, problems = build.write_reports(tmp_path)
+    assert written == [] and not (tmp_path / MACHINE / "REPORT.md").exists()
+    assert f"{MACHINE}: no measured run under a runtime tag folder (3.13, 3.13t, ...)" in problems
+
+
+def test_a_bar_plot_without_intervals_is_refused(tmp_path):
+    plt = plots.pyplot()
+    if plt is None:
+        pytest.skip("plots need matplotlib")
+    bars = plots.BarPlot("bad", "bad", ("a",), (plots.Series("x", ("a",), (1.0,)),), "y")
+    with pytest.raises(ValueError, match="bar plot bad: series without intervals: x"):
+        plots.write(bars, tmp_path, plt)
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize(
+    ("value", "low", "high", "workers", "suspect"),
+    [
+        (2.3, 2.1, 2.5, 2, "above 2 usable CPUs × 1.1"),
+        (2.19, 2.0, 2.4, 2, ""),
+        (1.2, 1.11, 1.3, 1, "one worker, interval outside [0.9, 1.1]"),
+        (0.85, 0.8, 0.89, 1, "one worker, interval outside [0.9, 1.1]"),
+        (1.2, 1.05, 1.3, 1, ""),
+    ],
+)
+def test_physics_check(value, low, high, workers, suspect):
+    checked = check_physics(Estimate(value, low, high, "3x3"), workers, usable_cpus=2)
+    assert checked.suspect == suspect and checked.usable == (not suspect)
+
+
+def test_a_runtime_with_only_quick_runs_is_left_out_whole(tmp_path):
+    shutil.copytree(FIXTURES, tmp_path, dirs_exist_ok=True)
+    quick = tmp_path / MACHINE / "3.13" / "2026-11-26T14-06-16Z.json"
+    (tmp_path / MACHINE / "3.14").mkdir()
+    quick.rename(tmp_path / MACHINE / "3.14" / quick.name)
+    runs, problems = analysis.load(tmp_path)
+    view = build_view(MACHINE, runs, problems)
+    assert "3.14" not in [str(t) for t in view.tags]
+    assert "3.14: every suite (no run in this report's mode)" in view.left_out
+
+
+@pytest.fixture(scope="module")
+def real_results(tmp_path_factory):
+    """A small real run of the lab on this interpreter, stored the way `nox -s bench` stores it."""
+    root = tmp_path_factory.mktemp("results")
+    done = lab_command(
+        "bench",
+        "--quick",
+        "-w",
+        "fib,hashing",
+        "-m",
+        "serial,threads,processes-fork",
+        "-p",
+        "n-workers",
+        "-n",
+        "1,2",
+        "--suite",
+        "matrix",
+        "--results",
+        str(root),
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    return root
+
+
+def test_report_from_a_real_run(real_results):
+    pytest.importorskip("matplotlib", reason="plots need matplotlib (the plot dependency group)")
+    written, _problems = build.write_reports(real_results)
+    (path,) = written
+    text = path.read_text()
+    for heading in (
+        "## Findings",
+        "## Setup",
+        "## Method",
+        "## Speedup vs workers",
+        "### fib",
+        "## The GIL's effect on threads",
+        "## Subinterpreters vs processes",
+        "## History",
+        "## Left out",
+    ):
+        assert heading in text
+    # a quick run measures each bench in one process: no between-process interval, and n says so
+    assert re.search(r"\| \S+ \| threads \| [\d.]+× \(no interval\) n=1x\d+ \|", text)
+    for stem in ("scaling-fib", "scaling-hashing", "gil-effect", "startup"):
+        for suffix in ("png", "svg"):
+            image = path.parent / f"{stem}.{suffix}"
+            assert image.stat().st_size > 1000, image
+    assert (path.parent / "scaling-fib.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_every_finding_carries_its_number(real_results, tmp_path):
+    # Two runtimes side by side so that the comparative findings appear: the real run, and a copy of it
+    # filed under a free-threaded tag (its values are real; only the label differs).
+    (source,) = sorted(real_results.glob("*/*/*.json"))
+    data = json.loads(source.read_text())
+    machine = source.parent.parent.name
+    for tag in (source.parent.name, "9.9", "9.9t"):
+        target = tmp_path / machine / tag
+        target.mkdir(parents=True, exist_ok=True)
+        (target / source.name).write_text(json.dumps(data))
+    runs, _ = analysis.load(tmp_path)
+    rendered, written = build.report(build_view(machine, runs, []), tmp_path / machine)
+    findings = rendered.split("## Findings", 1)[1].split("## Setup", 1)[0]
+    sentences = [line[2:] for line in findings.splitlines() if line.startswith("- ")]
+    assert len(sentences) >= 2
+    if plots.pyplot() is not None:
+        assert tmp_path / machine / "history.png" in written  # across the three runtimes
+    for sentence in sentences:
+        assert re.search(r"\d+\.\d+×|\d+(\.\d+)? (ms|us|s)\b", sentence), sentence
+        assert "n=" in sentence, sentence
+
+
+def test_report_with_no_results_is_a_clear_error(tmp_path):
+    done = lab_command("report", "--results", str(tmp_path), timeout=60)
+    assert done.returncode == 2
+    assert (
+        done.stderr.strip()
+        == f"ERROR: no results to report under {str(tmp_path)!r}: run `nox -s bench` first"
+    )
