@@ -58,6 +58,7 @@ class Measurement:
     machine: str
     workdir: Path
     deadline: float  # monotonic seconds: the bench's timeout or the run's budget, whichever is first
+    deadline_says: str = "timed out"  # what reaching the deadline means, for the failure's reason
 
     def command(self, output: Path, outcome: Path, pyperf_options: list[str]) -> list[str]:
         spec = self.spec
@@ -74,11 +75,16 @@ class Measurement:
         output, outcome = self.workdir / f"{index}.json", self.workdir / f"{index}.outcome"
         baseline = self.workdir / f"{index}.baseline.json"
         extra = ["--lab-paired-out", str(baseline)] if paired else []
-        spawn(self.command(output, outcome, [*pyperf_options, *extra]), self.deadline, outcome)
+        spawn(
+            self.command(output, outcome, [*pyperf_options, *extra]),
+            self.deadline,
+            outcome,
+            self.deadline_says,
+        )
         return load_pyperf(output), baseline
 
 
-def spawn(command: list[str], deadline: float, outcome: Path) -> None:
+def spawn(command: list[str], deadline: float, outcome: Path, deadline_says: str = "timed out") -> None:
     """Run one measuring process in its own process group; RunError with the reason if it failed."""
     timeout = max(0.0, deadline - time.monotonic())
     process = subprocess.Popen(
@@ -87,7 +93,7 @@ def spawn(command: list[str], deadline: float, outcome: Path) -> None:
     try:
         _, stderr = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        raise RunError(f"timed out after {timeout:.3g} s") from None
+        raise RunError(deadline_says) from None
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)  # whatever the bench left: pool workers, a server
@@ -142,9 +148,9 @@ def measure(measurement: Measurement, mode: str) -> tuple[list[dict[str, Any]], 
 def _sample(measurement: Measurement, precision: sampler.Precision) -> tuple[sampler.Sample, dict, str]:
     spec, version = measurement.spec, ["1.0"]
 
-    def one_process(loops: int) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    def one_process() -> tuple[dict[str, Any], dict[str, Any] | None]:
         options = ["--worker", "--values", str(precision.values), "--warmups", str(precision.warmups)]
-        data, baseline_file = measurement.process([*options, "--loops", str(loops)], paired=spec.paired)
+        data, baseline_file = measurement.process([*options, "--loops", "1"], paired=spec.paired)
         version[0] = str(data.get("version", "1.0"))
         (run,) = _runs_of(data)
         if not spec.paired:

@@ -24,9 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from labs import models
+from labs.core import machine as machine_facts
 from labs.core import runtime
 from labs.core.errors import RunError, UsageError
-from labs.measure import bench
+from labs.measure import bench, fingerprint
 from labs.measure.costs import ladder, memory, races, transfer
 from labs.plan.matrix import BenchSpec, Plan, plan
 from labs.plan.selection import Selection
@@ -171,6 +172,10 @@ def run(args: argparse.Namespace) -> int:
         return 0
     root = runs.check_writable(Path(args.results))
     record = _new_record(selection, the_plan, machine)
+    record["host"] = {"static": machine_facts.static_facts()}
+    record["host"]["static_id"] = machine_facts.static_id(record["host"]["static"])
+    fingerprinted = not getattr(args, "no_fingerprint", False)
+    record["fingerprint"] = {"start": fingerprint.take() if fingerprinted else None}
     if recovered:
         record["resumed_from"] = Path(resume).name
     log = journal.Journal.start(root / machine / runtime.tag(), record)
@@ -178,7 +183,21 @@ def run(args: argparse.Namespace) -> int:
         log.add(recovered.benchmarks, recovered.version)
     print(f"journal: {log.path or log.problem} (if this run is killed: labs bench --resume <journal>)")
     _measure(specs, selection, machine, log)
+    if fingerprinted and not record["interrupted"]:  # a stopped run saves at once, without the end
+        _close_fingerprint(record)
     return _finish(log, root, resume if recovered else None)
+
+
+def _close_fingerprint(record: dict[str, Any]) -> None:
+    """The end fingerprint, and whether the host's speed moved while the run was measured."""
+    start, end = record["fingerprint"]["start"], fingerprint.take()
+    record["fingerprint"]["end"] = end
+    found = fingerprint.ratios(start, end) if start and end else None
+    if found:
+        drift = max(abs(ratio - 1.0) for ratio in found.values())
+        record["fingerprint"].update(drift=round(drift, 4), disturbed=drift > fingerprint.THRESHOLD)
+        if drift > fingerprint.THRESHOLD:
+            print(f"note: the machine's speed moved {drift:.0%} during the run: it is marked disturbed")
 
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -193,11 +212,15 @@ def _measure(specs: Sequence[BenchSpec], selection: Selection, machine: str, log
     try:
         with tempfile.TemporaryDirectory(prefix=f"{WORKDIR_PREFIX}{os.getpid()}-") as workdir:
             for index, spec in enumerate(specs, 1):
-                deadline = min(time.monotonic() + selection.bench_timeout, budget_end)
-                if time.monotonic() >= budget_end:
+                now = time.monotonic()
+                if now >= budget_end:
                     log.skip(spec.name, "the run's --budget was spent")
                     continue
-                measurement = bench.Measurement(spec, machine, Path(workdir), deadline)
+                timeout = f"timed out after {selection.bench_timeout:g} s"
+                if now + selection.bench_timeout > budget_end:
+                    timeout = "the run's --budget ran out"
+                deadline = min(now + selection.bench_timeout, budget_end)
+                measurement = bench.Measurement(spec, machine, Path(workdir), deadline, timeout)
                 try:
                     benches, version = bench.measure(measurement, selection.mode)
                 except RunError as exc:

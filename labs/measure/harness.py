@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import os
 import sys
 import time
@@ -31,6 +32,7 @@ from labs.core.errors import RunError, UsageError
 from labs.plan.key import BenchKey
 
 LabError = (UsageError, RunError)
+MIN_VALUE_SECONDS = 1e-3  # pyperf's check warns below this: mostly timer and loop overhead
 
 
 @dataclass(frozen=True)
@@ -127,13 +129,17 @@ class Harness:
         *,
         inner_loops: int | None = None,
         key: BenchKey | None = None,
+        calibrate: bool = True,
         **metadata: object,
     ) -> pyperf.Benchmark | None:
         """Let pyperf time *time_func* under the bench's name (*key*, else the script's own key); in a
-        worker, record the runtime facts first."""
+        worker, record the runtime facts first and (unless *calibrate* is False) size the work so
+        that no value is shorter than a millisecond."""
         key = key or self.key
         if self.worker:
             self.runner.metadata.update(runtime_metadata(self.args.lab_machine), **metadata)
+            if calibrate:
+                time_func, inner_loops = calibrated(time_func, inner_loops)
         else:
             time_func = _no_op
         self.runner.metadata.update(key.metadata())
@@ -160,6 +166,20 @@ class Harness:
             with contextlib.suppress(OSError):  # the reason is on stderr too
                 temporary.write_text(json.dumps({"failed": reason}))
                 temporary.replace(outcome)
+
+
+def calibrated(
+    time_func: Callable[[int], float], inner_loops: int | None
+) -> tuple[Callable[[int], float], int | None]:
+    """*time_func* repeated enough (a power of two) that one value takes at least a millisecond.
+
+    pyperf warns that shorter values are mostly timer and loop overhead; the repeats become inner
+    loops, so values stay per operation. One probe call decides (it doubles as a warm-up)."""
+    probe = time_func(1)
+    if probe >= MIN_VALUE_SECONDS:
+        return time_func, inner_loops
+    repeat = 2 ** math.ceil(math.log2(MIN_VALUE_SECONDS / max(probe, 1e-9)))
+    return (lambda loops: time_func(loops * repeat)), (inner_loops or 1) * repeat
 
 
 def _no_op(loops: int) -> float:

@@ -7,8 +7,7 @@ baseline timed in the same processes (paired), or else the mean time. It stops t
 process or time cap, and records which, with the precision it reached, so a noisy bench is never
 passed off as a quiet one.
 
-Loops are calibrated once: when the first process shows values under a millisecond with one loop,
-its values are set aside and the bench restarts with enough loops for a millisecond a value.
+Values shorter than a millisecond are sized up inside each process (``harness.calibrated``).
 """
 
 from __future__ import annotations
@@ -22,8 +21,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from labs.analyse import stats
-
-MIN_VALUE_SECONDS = 1e-3  # pyperf's own warning threshold: shorter values are mostly timer and loop
 
 
 @dataclass(frozen=True)
@@ -45,7 +42,6 @@ class Sample:
     runs: list[dict[str, Any]] = field(default_factory=list)
     baseline_runs: list[dict[str, Any]] = field(default_factory=list)
     loads: list[float] = field(default_factory=list)  # the 1-minute load average around each process
-    loops: int = 1
 
     def process_means(self, runs: list[dict[str, Any]] | None = None) -> list[float]:
         return [statistics.fmean(run["values"]) for run in (self.runs if runs is None else runs)]
@@ -71,27 +67,21 @@ def relative_half_width(kind: str, samples: Sequence[float], level: float = 0.95
 
 
 def sample(
-    measure_process: Callable[[int], tuple[dict[str, Any], dict[str, Any] | None]],
+    measure_process: Callable[[], tuple[dict[str, Any], dict[str, Any] | None]],
     precision: Precision,
     deadline: float,
 ) -> tuple[Sample, dict[str, Any]]:
-    """Run processes via *measure_process(loops)* -> (run, baseline run or None) until the bench is
+    """Run processes via *measure_process()* -> (run, baseline run or None) until the bench is
     precise enough or a cap is reached; (the sample, what the stopping rule saw, as metadata)."""
     started = time.monotonic()
     limit = min(started + precision.max_seconds, deadline)
-    current, recalibrated = Sample(), False
+    current = Sample()
     while True:
         current.loads.append(os.getloadavg()[0])
-        run, baseline = measure_process(current.loops)
+        run, baseline = measure_process()
         current.runs.append(run)
         if baseline is not None:
             current.baseline_runs.append(baseline)
-        if not recalibrated and len(current.runs) == 1:
-            mean = statistics.fmean(run["values"])
-            if 0 < mean < MIN_VALUE_SECONDS and current.loops == 1:
-                recalibrated = True
-                current = Sample(loops=2 ** math.ceil(math.log2(MIN_VALUE_SECONDS / mean)))
-                continue
         kind, samples = current.quantity()
         reached = relative_half_width(kind, samples)
         count = len(current.runs)
@@ -137,20 +127,3 @@ def bimodal(values: Sequence[float]) -> bool:
     gaps = [(ordered[i + 1] - ordered[i], i + 1) for i in range(least - 1, count - least)]
     widest, split = max(gaps)
     return median > 0 and widest > 0.25 * median and least <= split <= count - least
-
-
-def pyperf_warnings(values: Sequence[float], processes: int) -> list[str]:
-    """The warnings ``python -m pyperf check`` gives for these values (the same thresholds)."""
-    warnings = []
-    mean = statistics.fmean(values)
-    if len(values) > 1 and mean > 0:
-        spread = statistics.stdev(values)
-        if spread / mean >= 0.10:
-            warnings.append(f"std dev {spread / mean:.0%} of the mean")
-        if max(abs(v - mean) for v in values) / mean >= 0.50:
-            warnings.append("a value 50% or more away from the mean")
-    if min(values) < MIN_VALUE_SECONDS:
-        warnings.append("values under 1 ms")
-    if processes < 3:
-        warnings.append(f"{processes} process(es): too few")
-    return warnings

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from labs.analyse.runs import Bench, Run
+from labs.compat import store as compat_store
 from labs.core.tag import RuntimeTag
 from labs.plan.key import BenchKey
 from labs.report import estimates
@@ -137,6 +138,7 @@ class MachineView:
     runtimes: dict[RuntimeTag, RuntimeView]
     all_runs: list[Run]  # every stored run of the machine, for the history listing
     left_out: list[str]
+    compat: list[dict[str, Any]] = field(default_factory=list)  # results/<machine>/compat/, oldest first
 
     @property
     def tags(self) -> list[RuntimeTag]:
@@ -208,7 +210,9 @@ def build_view(machine: str, runs: list[Run], problems: list[str]) -> MachineVie
         view.suites.update({key: report_suite(key, bench) for key, bench in benches.items()})
     ordered = dict(sorted(runtimes.items()))
     left_out += _missing(ordered, {RuntimeTag.parse(r.tag) for r in valid})
-    return MachineView(machine, mode, ordered, runs, left_out)
+    # the probe's files sit beside the runtime folders: results/<machine>/compat/ (not runs)
+    compat, refused = compat_store.load(runs[0].path.parent.parent) if runs else ([], [])
+    return MachineView(machine, mode, ordered, runs, left_out + refused, compat)
 
 
 def _missing(runtimes: dict[RuntimeTag, RuntimeView], stored: set[RuntimeTag]) -> list[str]:

@@ -14,7 +14,8 @@ import pyperf
 import pytest
 from conftest import lab_command
 
-from labs.core import runtime
+from labs.core import machine, runtime
+from labs.measure import fingerprint
 from labs.measure.harness import read_outcome
 from labs.plan import discovery
 from labs.plan.key import BenchKey
@@ -24,10 +25,11 @@ ROOT = Path(__file__).resolve().parents[2]
 FREE_THREADED = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
 
 
-def bench(tmp_path, *args, env=None, timeout=180):
+def bench(tmp_path, *args, env=None, timeout=180, fingerprint=False):
     """The CPU matrix only: the costs and I/O suites have tests of their own."""
     return lab_command(
         "bench",
+        *(() if fingerprint else ("--no-fingerprint",)),
         "--suite",
         "matrix",
         "--kind",
@@ -45,7 +47,9 @@ def stored(tmp_path) -> list[Path]:
 
 
 def test_quick_bench_end_to_end_is_pyperf_json_with_lab_metadata(tmp_path):
-    done = bench(tmp_path, "--quick", "-w", "fib", "-m", "serial,threads", "-p", "n-workers,pipeline")
+    done = bench(
+        tmp_path, "--quick", "-w", "fib", "-m", "serial,threads", "-p", "n-workers,pipeline", fingerprint=True
+    )
     assert done.returncode == 0, done.stderr
     assert "[1/" in done.stdout and "ETA" in done.stdout
     (path,) = stored(tmp_path)
@@ -62,6 +66,11 @@ def test_quick_bench_end_to_end_is_pyperf_json_with_lab_metadata(tmp_path):
     assert "hostname" not in text and str(Path.home()) + "/" not in text
     record = json.loads(text)["labs"]
     assert record["failed"] == [] and record["interrupted"] is False
+    # the machine's speed at both ends, taken by one interpreter, and the host's static facts
+    ends = record["fingerprint"]["start"], record["fingerprint"]["end"]
+    assert all(set(end["seconds"]) == set(fingerprint.KERNELS) for end in ends)
+    assert ends[0]["python"] == ends[1]["python"] and record["fingerprint"]["drift"] >= 0
+    assert record["host"]["static_id"] == machine.static_id(record["host"]["static"])
 
 
 def test_a_failing_bench_is_recorded_and_the_run_goes_on(tmp_path):
@@ -94,6 +103,7 @@ def test_ctrl_c_keeps_every_bench_already_measured(tmp_path):
             "-m",
             "labs",
             "bench",
+            "--no-fingerprint",
             "--quick",
             "-w",
             "fib,nbody,wordcount",
@@ -190,9 +200,9 @@ def test_an_unwritable_results_directory_is_refused(tmp_path):
 def test_the_measuring_process_refuses_more_workers_than_its_cpus(tmp_path):
     key = BenchKey("matrix", "fib", "threads", "n-workers", 2)
     outcome = tmp_path / "outcome.json"
+    lab_options = ["--lab-key", key.to_json(), "--lab-size", "2", "--lab-outcome", str(outcome)]
     done = subprocess.run(
-        [sys.executable, "-m", "labs.measure.job", "--lab-key", key.to_json(), "--lab-size", "2"]
-        + ["--lab-outcome", str(outcome), "--worker", "--values", "1", "--loops", "1"],
+        [sys.executable, "-m", "labs.measure.job", *lab_options, "--worker", "--values", "1", "--loops", "1"],
         capture_output=True,
         text=True,
         timeout=60,

@@ -21,7 +21,16 @@ ROOT = Path(__file__).resolve().parents[2]
 def costs_run(tmp_path_factory):
     root = tmp_path_factory.mktemp("results")
     done = lab_command(
-        "bench", "--suite", "costs", "--quick", "--payload-sizes", "1,1K", "--results", str(root), timeout=300
+        "bench",
+        "--no-fingerprint",
+        "--suite",
+        "costs",
+        "--quick",
+        "--payload-sizes",
+        "1,1K",
+        "--results",
+        str(root),
+        timeout=300,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     (path,) = sorted(root.glob("*/*/*.json"))
@@ -93,7 +102,15 @@ def test_cost_metadata_and_units(costs_run):
 )
 def test_payload_sizes_out_of_range_are_refused(tmp_path, text, message):
     done = lab_command(
-        "bench", "--suite", "costs", "--payload-sizes", text, "--results", str(tmp_path), timeout=60
+        "bench",
+        "--no-fingerprint",
+        "--suite",
+        "costs",
+        "--payload-sizes",
+        text,
+        "--results",
+        str(tmp_path),
+        timeout=60,
     )
     assert done.returncode == 2
     assert done.stderr.strip().startswith(f"ERROR: payload size {text!r}") and message in done.stderr

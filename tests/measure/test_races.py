@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from labs.measure.costs import races
@@ -37,7 +39,22 @@ def test_the_fixes_lose_no_update_for_real(strategy):
     assert result.expected == 80_000 and result.lost == 0
 
 
-def test_the_unsafe_counter_never_counts_more_than_it_was_asked():
-    result = races.count_with("unsafe", threads=4, increments=20_000)
-    assert 0 <= result.lost <= result.expected
-    assert result.lost_per_million == result.lost / 80_000 * 1e6
+def test_one_thread_alone_loses_no_update_even_unsafely():
+    # The race needs a second thread: alone, the read-modify-write counts every increment.
+    result = races.count_with("unsafe", threads=1, increments=25_000)
+    assert (result.expected, result.counted, result.lost) == (25_000, 25_000, 0)
+
+
+def test_lost_updates_are_reported_per_million_increments():
+    result = races.CounterResult("unsafe", threads=4, expected=80_000, counted=79_992, seconds=0.1)
+    assert result.lost == 8
+    assert result.lost_per_million == 100.0
+
+
+def test_the_increments_run_in_batches_that_stop_when_asked():
+    stop = threading.Event()
+    assert list(races._batches(25_000, stop)) == [races.BATCH, races.BATCH, 5_000]
+    batches = races._batches(10 * races.BATCH, stop)
+    assert next(batches) == races.BATCH
+    stop.set()  # an interrupt: the rest is never run
+    assert list(batches) == []

@@ -21,11 +21,11 @@ from labs.core import proctree
 from labs.store import journal
 
 ROOT = Path(__file__).resolve().parents[2]
-BENCH = (sys.executable, "-m", "labs", "bench")
+BENCH = (sys.executable, "-m", "labs", "bench", "--no-fingerprint")
 
 
 def start_bench(tmp_path: Path, *args: str, cwd: Path = ROOT, env: dict | None = None) -> subprocess.Popen:
-    command = [sys.executable, "-m", "labs", "bench", "--quick", "--suite", "matrix", "--no-startup"]
+    command = [*BENCH, "--quick", "--suite", "matrix", "--no-startup"]
     command += ["--results", str(tmp_path / "results"), *args]
     return subprocess.Popen(
         command,

@@ -27,6 +27,8 @@ STEMS = (
     "transfer",
     "memory",
     "history",
+    "single-thread-overhead",
+    "io-crossover",
 )
 
 
@@ -36,20 +38,22 @@ def fixture_report(tmp_path_factory) -> Path:
     shutil.copytree(FIXTURES, root, dirs_exist_ok=True)
     written, problems = build.write_reports(root)
     assert problems == []
-    (path,) = written
-    return path
+    markdown_path, html_path = written
+    assert html_path == markdown_path.with_name("REPORT.html") and html_path.stat().st_size > 10_000
+    return markdown_path
 
 
 def test_report_has_every_section_in_order(fixture_report):
     text = fixture_report.read_text(encoding="utf-8")
     titles = [compute.__name__ for compute in SECTIONS]
     headings = re.findall(r"^## (.+)$", text, flags=re.MULTILINE)
-    assert headings[0] == "Findings" and headings[-1] == "Left out"
-    assert len(headings) == len(titles) + 2
+    # the answer first, then the contents and the findings, then every other section as an appendix
+    assert headings[:3] == ["Decision summary", "Contents", "Findings"] and headings[-1] == "Left out"
+    assert len(headings) == len(titles) + 3
     left_out = text.split("## Left out", 1)[1]
     assert "- 3.13t-gil / io: no data (`nox -s bench -- --kind io`)" in left_out
     assert "- 3.12/2026-11-26T15-35-11Z.json: no measured bench" in left_out
-    for heading in headings[1:-1]:
+    for heading in [h for h in headings if h != "Contents"]:
         assert (
             f"](#{re.sub(r'[^a-z0-9 _-]', '', heading.lower()).replace(' ', '-')})" in text
         )  # contents link
@@ -70,6 +74,7 @@ def test_runs_outside_runtime_tag_folders_are_a_problem_not_a_report(tmp_path):
     shutil.copy(source, tmp_path / MACHINE / "nightly" / source.name)
     written, problems = build.write_reports(tmp_path)
     assert written == [] and not (tmp_path / MACHINE / "REPORT.md").exists()
+    assert not (tmp_path / MACHINE / "REPORT.html").exists()
     assert f"{MACHINE}: no measured run under a runtime tag folder (3.13, 3.13t, ...)" in problems
 
 
@@ -115,6 +120,7 @@ def real_results(tmp_path_factory):
     root = tmp_path_factory.mktemp("results")
     done = lab_command(
         "bench",
+        "--no-fingerprint",
         "--quick",
         "-w",
         "fib,hashing",
@@ -137,7 +143,8 @@ def real_results(tmp_path_factory):
 def test_report_from_a_real_run(real_results):
     pytest.importorskip("matplotlib", reason="plots need matplotlib (the plot dependency group)")
     written, _problems = build.write_reports(real_results)
-    (path,) = written
+    path, page = written
+    assert page.name == "REPORT.html"
     text = path.read_text()
     for heading in (
         "## Findings",
@@ -172,7 +179,7 @@ def test_every_finding_carries_its_number(real_results, tmp_path):
         (target / source.name).write_text(json.dumps(data))
     runs, _ = analysis.load(tmp_path)
     rendered, written = build.report(build_view(machine, runs, []), tmp_path / machine)
-    findings = rendered.split("## Findings", 1)[1].split("## Setup", 1)[0]
+    findings = rendered.split("## Findings", 1)[1].split("\n## ", 1)[0]
     sentences = [line[2:] for line in findings.splitlines() if line.startswith("- ")]
     assert len(sentences) >= 2
     if plots.pyplot() is not None:
