@@ -12,10 +12,12 @@ from __future__ import annotations
 import hashlib
 import os
 import platform
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 CPU = Path("/sys/devices/system/cpu")
+THRESHOLD = 0.10  # a fingerprint kernel this much faster or slower: another host, or a disturbed run
 
 
 def _read(path: Path | str) -> str | None:
@@ -114,3 +116,31 @@ def steadiness() -> list[tuple[str, str, str]]:
             "others are using the CPUs: timings will be noisy" if load[0] > 0.5 else "",
         ),
     ]
+
+
+def ratios(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, float] | None:
+    """after / before seconds per kernel; None when the two were not taken by the same interpreter."""
+    if before.get("python") != after.get("python"):
+        return None
+    old, new = before.get("seconds", {}), after.get("seconds", {})
+    shared = sorted(name for name in old if name in new and old[name] > 0)
+    return {name: new[name] / old[name] for name in shared} or None
+
+
+def differ(before: Mapping[str, Any], after: Mapping[str, Any], threshold: float = THRESHOLD) -> bool | None:
+    """True when some kernel's speed differs by more than *threshold*; None when not comparable."""
+    found = ratios(before, after)
+    if found is None:
+        return None
+    return any(abs(ratio - 1.0) > threshold for ratio in found.values())
+
+
+def speed_ratio(before: Mapping[str, Any], after: Mapping[str, Any]) -> float | None:
+    """The geometric mean of the kernels' after/before ratios: how much slower *after*'s host is."""
+    found = ratios(before, after)
+    if not found:
+        return None
+    product = 1.0
+    for value in found.values():
+        product *= value
+    return product ** (1.0 / len(found))

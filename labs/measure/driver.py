@@ -192,11 +192,11 @@ def _close_fingerprint(record: dict[str, Any]) -> None:
     """The end fingerprint, and whether the host's speed moved while the run was measured."""
     start, end = record["fingerprint"]["start"], fingerprint.take()
     record["fingerprint"]["end"] = end
-    found = fingerprint.ratios(start, end) if start and end else None
+    found = machine_facts.ratios(start, end) if start and end else None
     if found:
         drift = max(abs(ratio - 1.0) for ratio in found.values())
-        record["fingerprint"].update(drift=round(drift, 4), disturbed=drift > fingerprint.THRESHOLD)
-        if drift > fingerprint.THRESHOLD:
+        record["fingerprint"].update(drift=round(drift, 4), disturbed=drift > machine_facts.THRESHOLD)
+        if drift > machine_facts.THRESHOLD:
             print(f"note: the machine's speed moved {drift:.0%} during the run: it is marked disturbed")
 
 

@@ -9,7 +9,8 @@ host ``LABS_SERVER_PYTHON``, else the interpreter under test), so that:
   whatever their names say;
 - a run whose start and end differ that much was disturbed while it ran.
 
-``python -m labs.measure.fingerprint`` prints one fingerprint as JSON.
+``python -m labs.measure.fingerprint`` prints one fingerprint as JSON; ``labs.core.machine`` compares
+them (the analysis side reads fingerprints too, and imports nothing from the measuring side).
 """
 
 from __future__ import annotations
@@ -21,10 +22,9 @@ import subprocess
 import sys
 import sysconfig
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
-THRESHOLD = 0.10  # beyond this a kernel's speed is another host's, or a disturbed run
 REPEATS = 3
 MEMORY_BYTES = 64 << 20
 
@@ -94,34 +94,6 @@ def take(python: str | None = None) -> dict[str, Any] | None:
         return json.loads(done.stdout)
     except (OSError, subprocess.SubprocessError, ValueError):
         return None
-
-
-def ratios(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, float] | None:
-    """after / before seconds per kernel; None when the two were not taken by the same interpreter."""
-    if before.get("python") != after.get("python"):
-        return None
-    old, new = before.get("seconds", {}), after.get("seconds", {})
-    shared = [name for name in KERNELS if name in old and name in new and old[name] > 0]
-    return {name: new[name] / old[name] for name in shared} or None
-
-
-def differ(before: Mapping[str, Any], after: Mapping[str, Any], threshold: float = THRESHOLD) -> bool | None:
-    """True when some kernel's speed differs by more than *threshold*; None when not comparable."""
-    found = ratios(before, after)
-    if found is None:
-        return None
-    return any(abs(ratio - 1.0) > threshold for ratio in found.values())
-
-
-def speed_ratio(before: Mapping[str, Any], after: Mapping[str, Any]) -> float | None:
-    """The geometric mean of the kernels' after/before ratios: how much slower *after*'s host is."""
-    found = ratios(before, after)
-    if not found:
-        return None
-    product = 1.0
-    for value in found.values():
-        product *= value
-    return product ** (1.0 / len(found))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,96 @@
+"""Same machine id, different hosts: told apart by speed, never compared as a regression."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from labs.analyse import compare, hosts
+from labs.analyse.runs import parse_run
+from labs.core import machine
+from labs.core.errors import UsageError
+
+FAST = {
+    "python": "3.13.5 default GCC 12.2.0",
+    "seconds": {"integer": 0.2, "float": 0.2, "memory": 0.1, "syscall": 0.2},
+}
+
+
+def slower(fingerprint, factor):
+    return {**fingerprint, "seconds": {k: v * factor for k, v in fingerprint["seconds"].items()}}
+
+
+def run(started, speed=1.0, fingerprint=FAST, kernel="Linux 6.18.44-fc-v669", seed=0):
+    """A stored run of 3 benches x 5 processes x 3 values, every time scaled by *speed*."""
+    rng = random.Random(seed)
+    benches = []
+    for name, workload in (
+        ("fib/serial/n-workers/w1", "fib"),
+        ("nbody/serial/n-workers/w1", "nbody"),
+        ("x", "x"),
+    ):
+        runs = [{"values": [speed * 0.05 * rng.lognormvariate(0, 0.01) for _ in range(3)]} for _ in range(5)]
+        metadata = {"name": name, "lab_kind": "cpu", "lab_workload": workload, "lab_model": "serial"}
+        benches.append({"metadata": {**metadata, "lab_pattern": "n-workers", "lab_workers": 1}, "runs": runs})
+    record = {
+        "machine": "2cpu-test",
+        "started": started,
+        "mode": "default",
+        "runtime": {
+            "tag": "3.13",
+            "version": "3.13.5",
+            "os": kernel,
+            "cpu_model": "AMD EPYC",
+            "cpu_count": 2,
+        },
+    }
+    if fingerprint is not None:
+        record["fingerprint"] = {"start": slower(fingerprint, speed), "end": slower(fingerprint, speed)}
+    return parse_run(
+        Path(f"/r/2cpu-test/3.13/{started}.json"), {"version": "1.0", "benchmarks": benches, "labs": record}
+    )
+
+
+def test_fingerprints_2_5x_apart_are_two_hosts_of_one_machine_id():
+    yesterday, today, again = run("d1"), run("d2", speed=2.5), run("d3", speed=1.03, seed=1)
+    found = hosts.assign([yesterday, today, again])
+    assert found[id(yesterday)] == found[id(again)] != found[id(today)]
+    assert [found[id(r)].speed_class for r in (yesterday, today, again)] == [1, 2, 1]
+
+
+def test_compare_across_hosts_is_refused_in_one_line():
+    with pytest.raises(
+        UsageError, match=r"ran on another host .* fingerprint is 2\.50x the other's.*--normalize"
+    ):
+        hosts.check([run("d1"), run("d2", speed=2.5)])
+
+
+def test_normalized_compare_divides_by_the_speed_ratio_and_flags_nothing():
+    chosen, notes = hosts.check([run("d1"), run("d2", speed=2.5, seed=2)], normalize=True)
+    assert chosen[1].tag == "3.13(normalized)" and "divided by 2.500" in notes[0]
+    _, compared, regressions = compare.render(chosen)
+    assert compared == 3 and regressions == 0
+    raw = compare.render([run("d1"), run("d2", speed=2.5, seed=2)])  # what refusing protects from
+    assert raw[2] == 3
+
+
+def test_runs_without_fingerprints_compare_within_one_kernel_and_say_so():
+    chosen, notes = hosts.check([run("d1", fingerprint=None), run("d2", fingerprint=None)])
+    assert len(chosen) == 2 and notes == []
+    mixed, notes = hosts.check([run("d1", fingerprint=None), run("d2")])
+    assert len(mixed) == 2 and "speed unverified" in notes[0]
+    with pytest.raises(UsageError, match="its host facts differ"):
+        hosts.check(
+            [run("d1", fingerprint=None), run("d2", fingerprint=None, kernel="Linux 6.18.44-fc-v782")]
+        )
+
+
+def test_a_fingerprint_compares_only_with_one_taken_by_the_same_interpreter():
+    other_python = {**FAST, "python": "3.14.0 default GCC 14"}
+    assert machine.differ(FAST, other_python) is None and machine.speed_ratio(FAST, other_python) is None
+    assert (
+        machine.differ(FAST, slower(FAST, 1.09)) is False and machine.differ(FAST, slower(FAST, 1.12)) is True
+    )
+    assert machine.speed_ratio(FAST, slower(FAST, 2.5)) == pytest.approx(2.5)
