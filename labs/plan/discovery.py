@@ -16,6 +16,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from labs.core.tag import RuntimeTag
+
 MATRIX = ("3.12", "3.13", "3.13t", "3.14", "3.14t", "3.15", "3.15t")
 _PROBE = (
     "import platform, sys, sysconfig; "
@@ -32,11 +34,11 @@ class Interpreter:
 
 
 def split_tag(tag: str) -> tuple[str, bool]:
-    """ "3.13t" -> ("3.13", True)."""
-    match = re.fullmatch(r"(3\.\d+)(t?)", tag)
-    if not match:
-        raise ValueError(f"not a matrix tag: {tag!r}")
-    return match.group(1), bool(match.group(2))
+    """ "3.13t" -> ("3.13", True): a matrix tag names an interpreter binary, so no -gil control here."""
+    parsed = RuntimeTag.parse(tag)
+    if parsed.gil_forced:
+        raise ValueError(f"not an interpreter tag: {tag!r} (a -gil control runs the {parsed.build} binary)")
+    return parsed.version, parsed.free_threaded
 
 
 def _version_key(version: str) -> tuple[int, ...]:
@@ -99,8 +101,8 @@ def discover(tags: tuple[str, ...] | list[str] = MATRIX) -> tuple[dict[str, Inte
         if not options:
             missing[tag] = "not installed (looked in pyenv, uv and PATH; try `nox -s provision`)"
             continue
-        minor, free_threaded = split_tag(tag)
-        twin_tag = minor if free_threaded else minor + "t"
+        parsed = RuntimeTag.parse(tag)
+        twin_tag = str(parsed.default_twin if parsed.free_threaded else parsed.free_threaded_twin)
         twin_versions = (
             {i.version for i in found.get(twin_tag) or _found(twin_tag)} if twin_tag in MATRIX else set()
         )
