@@ -56,7 +56,8 @@ class BenchKey:
             case "transfer":
                 return f"transfer/{self.subject}/{self.param('bytes')}"
             case "memory":
-                return f"memory/{self.model}/w{self.workers}/{self.param('metric')}"
+                metric = self.param("metric")  # a planned memory bench measures every metric
+                return f"memory/{self.model}/w{self.workers}" + (f"/{metric}" if metric else "")
             case "ladder":
                 return f"ladder/{self.subject}"
             case "race":

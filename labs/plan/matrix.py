@@ -18,6 +18,8 @@ JOB = "labs.measure.job"
 COSTS = "labs.measure.costs.job"
 # The workload size each mode measures (a workload declares smoke, quick and default sizes).
 SIZE_OF_MODE = {"quick": "smoke", "default": "quick", "rigorous": "default"}
+IO_FOCUS = 16  # the concurrency at which every I/O model is compared first
+CORE_PAYLOADS = (1 << 10, 16 << 20)
 LIGHT_IO_MODELS = ("threads", "asyncio")  # cheap to have hundreds of; the others cost a process each
 MAX_HEAVY_IO_WORKERS = (
     64  # processes or interpreters per I/O bench: beyond this the box, not the model, is measured
@@ -71,6 +73,7 @@ class BenchSpec:
     options: tuple[str, ...] = ()
     timed: bool = True  # False: the script writes its own pyperf JSON (memory), without pyperf's timer
     paired: bool = False  # time the serial baseline in the same processes (CPU-bound speedups)
+    tier: int = 3  # 0 first: when a run's --budget runs out, the highest tiers are what is skipped
 
     @property
     def name(self) -> str:
@@ -99,10 +102,22 @@ def io_counts(workload: str, model: str, mode: str) -> tuple[int, ...]:
 
 
 def _job(
-    workload: str, model: str, pattern: str, workers: int, size: int, timeout: float, paired: bool = False
+    workload: str, model: str, pattern: str, workers: int, size: int, timeout: float, paired: bool, tier: int
 ) -> BenchSpec:
     key = BenchKey("matrix", workload, model, pattern, workers)
-    return BenchSpec(key, options=("--lab-size", str(size), "--lab-timeout", str(timeout)), paired=paired)
+    options = ("--lab-size", str(size), "--lab-timeout", str(timeout))
+    return BenchSpec(key, options=options, paired=paired, tier=tier)
+
+
+def _tier(kind: str, pattern: str, workers: int, points: tuple[int, ...]) -> int:
+    """The core questions first. 0: each model's CPU-bound speedup at the top worker count (scaling,
+    the GIL, free-threading, subinterpreters vs processes). 1: the I/O crossover at one concurrency,
+    and the core costs (start-up, transfer, memory, races). 2: the rest of the CPU sweep. 3: the rest."""
+    if pattern != "n-workers":
+        return 3
+    if kind == "cpu":
+        return 0 if workers == points[-1] else 2
+    return 1 if workers == IO_FOCUS or len(points) == 1 else 3
 
 
 def _cpu_counts(selection: Selection, usable: int, notes: list[str]) -> tuple[int, ...]:
@@ -139,7 +154,8 @@ def _matrix(selection: Selection, runnable: Sequence[str], counts: tuple[int, ..
         size = workload.sizes[SIZE_OF_MODE[mode]]
         for model in runnable:
             if model == "serial":  # the reference has one worker and one way to run
-                specs.append(_job(workload.name, model, "n-workers", 1, size, timeout))
+                tier = 0 if workload.kind == "cpu" else 1
+                specs.append(_job(workload.name, model, "n-workers", 1, size, timeout, False, tier))
                 continue
             sweep = counts if workload.kind == "cpu" else _io_sweep(selection, workload.name, model, notes)
             for pattern in selection.patterns:
@@ -154,9 +170,12 @@ def _matrix(selection: Selection, runnable: Sequence[str], counts: tuple[int, ..
                 # serial baseline is paired (a serial 256-request job would take most of the time).
                 cpu = workload.kind == "cpu"
                 specs += [
-                    _job(workload.name, model, pattern, n, size if cpu else max(size, n), timeout, paired=cpu)
+                    _job(
+                        workload.name, model, pattern, n, size if cpu else max(size, n), timeout, cpu,
+                        _tier(workload.kind, pattern, n, points),
+                    )
                     for n in points
-                ]
+                ]  # fmt: skip
     if "download" in [w.name for w in chosen] and selection.kind in (None, "io") and "asyncio" in runnable:
         # The server's own capacity: the fastest client at the top concurrency, no added latency.
         top = (selection.workers or io_counts("download", "asyncio", mode))[-1]
@@ -169,11 +188,12 @@ def _matrix(selection: Selection, runnable: Sequence[str], counts: tuple[int, ..
             "--lab-latency-ms",
             "0",
         )
-        specs.append(BenchSpec(key, options=options))
+        specs.append(BenchSpec(key, options=options, tier=1))
     if selection.startup:
         for model in [m for m in runnable if m != "serial"]:
             specs += [
-                BenchSpec(BenchKey("startup", model=model, workers=n)) for n in dict.fromkeys((1, counts[-1]))
+                BenchSpec(BenchKey("startup", model=model, workers=n), tier=1 if n == counts[-1] else 3)
+                for n in dict.fromkeys((1, counts[-1]))
             ]
     return specs
 
@@ -190,15 +210,15 @@ def _costs(selection: Selection, available: Availability, top: int, notes: list[
             why = available.carrier(carrier, size)
             if why:
                 notes.append(f"{key.name} skipped: {why}")
-            else:
-                specs.append(BenchSpec(key, COSTS))
+            else:  # a small and a large payload answer "what does a carrier cost" first
+                specs.append(BenchSpec(key, COSTS, tier=1 if size in CORE_PAYLOADS else 3))
     for model in MEMORY_MODELS:
         key = BenchKey("memory", model=model, workers=top)
         why = available.memory() or available.model(model)
         if why:
             notes.append(f"memory/{model} skipped: {why}")
         else:
-            specs.append(BenchSpec(key, COSTS, timed=False))
+            specs.append(BenchSpec(key, COSTS, timed=False, tier=1))
     for rung in available.rungs():
         why = available.rung(rung)
         if why:
@@ -209,10 +229,12 @@ def _costs(selection: Selection, available: Availability, top: int, notes: list[
     thread_strategies, async_strategies = available.race_strategies()
     for strategy in thread_strategies:
         key = BenchKey("race", subject=strategy, workers=max(2, top))
-        specs.append(BenchSpec(key, COSTS, ("--lab-increments", increments)))
+        specs.append(BenchSpec(key, COSTS, ("--lab-increments", increments), tier=1))
     for strategy in async_strategies:
         specs.append(
-            BenchSpec(BenchKey("race", subject=strategy, workers=100), COSTS, ("--lab-increments", "1"))
+            BenchSpec(
+                BenchKey("race", subject=strategy, workers=100), COSTS, ("--lab-increments", "1"), tier=1
+            )
         )
     return specs
 
@@ -233,4 +255,5 @@ def plan(selection: Selection, available: Availability) -> Plan:
         specs += _matrix(selection, runnable, counts, notes)
     if "costs" in selection.suites:
         specs += _costs(selection, available, counts[-1], notes)
+    specs.sort(key=lambda spec: spec.tier)  # stable: within a tier, the order above
     return Plan(tuple(specs), tuple(notes))

@@ -16,6 +16,10 @@ from labs.core import lab, patterns
 from labs.core.errors import UsageError
 
 MODES = ("quick", "default", "rigorous")
+# What a bare `bench` measures: workloads that answer the first questions (pure-Python float and call
+# kernels, C code that releases the GIL and C code that holds it; the I/O crossover at both ends).
+# --full, or -w by name, measures every workload.
+DEFAULT_WORKLOADS = ("nbody", "fib", "hashing", "parsing", "download", "mixed-cpu0", "mixed-cpu16")
 SUITES = ("matrix", "costs")
 MAX_BENCH_TIMEOUT = 24 * 3600.0  # one bench may take a day; beyond that a number is a typo
 MAX_BUDGET_MINUTES = 7 * 24 * 60.0
@@ -112,7 +116,9 @@ class Selection:
         )
         return cls(
             mode="quick" if args.quick else "rigorous" if args.rigorous else "default",
-            workloads=names(args.workload, workloads.NAMES, "workload"),
+            workloads=names(args.workload, workloads.NAMES, "workload")
+            if args.workload or full
+            else tuple(name for name in workloads.NAMES if name in DEFAULT_WORKLOADS),
             kind=args.kind,
             models=chosen_models,
             patterns=chosen_patterns,

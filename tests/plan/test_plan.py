@@ -169,3 +169,30 @@ def test_cpu_bound_model_benches_pair_their_serial_baseline_and_io_ones_do_not()
 def test_a_bad_budget_is_one_clear_error(text):
     with pytest.raises(UsageError, match="--budget must be minutes"):
         Selection.from_args(args(budget=text))
+
+
+def test_a_budget_cuts_the_least_asked_questions_first():
+    """Tier order: every model's CPU speedup at the top count, then the I/O crossover and core costs,
+    then the rest of the CPU sweep; a run that stops early has answered the first questions."""
+    selection = Selection.from_args(args(workload=["fib,mixed-cpu0"], model=["threads,processes-fork"]))
+    planned = names(plan(selection, Fixed(usable_cpus=2)))
+    first = planned.index
+    assert (
+        first("fib/serial/n-workers/w1")
+        < first("fib/threads/n-workers/w2")
+        < first("mixed-cpu0/threads/n-workers/w16")
+    )
+    assert (
+        first("mixed-cpu0/threads/n-workers/w16")
+        < first("transfer/mp-pipe/1024")
+        < first("fib/threads/n-workers/w1")
+    )
+    assert first("startup/threads/w2") < first("fib/threads/n-workers/w1") < first("startup/threads/w1")
+    assert first("race/unsafe/t2") < first("transfer/mp-pipe/1")
+
+
+def test_a_bare_bench_measures_the_default_workloads_and_full_measures_all():
+    assert set(Selection.from_args(args()).workloads) == {
+        "nbody", "fib", "hashing", "parsing", "download", "mixed-cpu0", "mixed-cpu16"
+    }  # fmt: skip
+    assert Selection.from_args(args(full=True)).workloads == workloads.NAMES
