@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import time
 from typing import Any
 
@@ -26,6 +27,10 @@ def kill_worker(task: Any) -> Any:
 
 
 def hang(task: Any) -> Any:
+    # Said on stdout as it happens, so that whoever waits for the hang (a user, a test) knows it began;
+    # one write of the whole line, so that the lines of workers that hang at once never interleave.
+    sys.stdout.write(f"fault: task {task!r} hangs (--fault hang)\n")
+    sys.stdout.flush()
     time.sleep(3600)
 
 

@@ -1,19 +1,61 @@
 """Where the PEP 734 interpreters API comes from on this runtime.
 
 Python 3.14+ ships it as ``concurrent.interpreters`` with ``InterpreterPoolExecutor`` in
-``concurrent.futures``; on 3.12/3.13 the ``interpreters-pep-734`` backport mirrors that layout under
-``interpreters_backport``. Everything else in the lab goes through this module, so the two sources
-are interchangeable.
+``concurrent.futures``. On 3.12/3.13 two backports exist, and neither covers both versions whole:
+
+- ``interpreters-pep-734`` (``interpreters_backport``) has the module *and* InterpreterPoolExecutor,
+  but does not load on 3.12 (it needs a ``_interpreters`` module 3.12 lacks).
+- ``backports-interpreters`` (``backports.interpreters``) mirrors the 3.14 module and loads on 3.12
+  and 3.13, free-threaded included, but has no InterpreterPoolExecutor, and its ``Interpreter.call``
+  ships a function's code rather than a reference, so an executor cannot be built on it cheaply.
+
+So interpreters-pep-734 serves where it loads (3.13, 3.13t: the pool, the raw model and their queues
+all from one package, as the stored 3.13 runs were measured), and backports-interpreters where it does
+not (3.12: the raw model and the transfer costs; no pool). LABS_INTERPRETERS_API
+(``interpreters_backport`` or ``backports.interpreters``) forces one, to compare the two. Everything
+else in the lab goes through this module, so the sources are interchangeable.
 """
 
 from __future__ import annotations
 
+import importlib
+import os
 import sys
 from types import ModuleType
 from typing import Any
 
 STDLIB = "stdlib concurrent.interpreters"
-BACKPORT = "interpreters_backport (interpreters-pep-734)"
+BACKPORT = "backports.interpreters (backports-interpreters)"
+PEP_734 = "interpreters_backport (interpreters-pep-734)"
+# name shown in the facts -> (module to import, package that provides it)
+_BACKPORTS = {
+    BACKPORT: ("backports.interpreters", "backports-interpreters"),
+    PEP_734: ("interpreters_backport.interpreters", "interpreters-pep-734"),
+}
+_CHOICE = {"backports.interpreters": BACKPORT, "interpreters_backport": PEP_734}
+
+
+def _load(name: str) -> tuple[ModuleType | None, str | None]:
+    """(the backport's interpreters module, None), or (None, why it does not load here)."""
+    module, package = _BACKPORTS[name]
+    try:
+        return importlib.import_module(module), None
+    except ModuleNotFoundError as exc:
+        if exc.name and module.startswith(exc.name):
+            return None, f"{package} is not installed"
+        return None, f"{package} does not load on Python {sys.version.split()[0]}: {exc}"
+    except Exception as exc:  # a backport that fails while loading is as absent as a missing one
+        return None, f"{package} does not load on Python {sys.version.split()[0]}: {exc}"
+
+
+def _candidates() -> list[str]:
+    """The backports to try, in order: LABS_INTERPRETERS_API's alone, else interpreters-pep-734 first."""
+    asked = os.environ.get("LABS_INTERPRETERS_API")
+    if asked:
+        if asked not in _CHOICE:
+            raise ValueError(f"LABS_INTERPRETERS_API={asked!r}; valid: {', '.join(_CHOICE)}")
+        return [_CHOICE[asked]]
+    return [PEP_734, BACKPORT]
 
 
 def source() -> tuple[str | None, str | None]:
@@ -26,15 +68,13 @@ def source() -> tuple[str | None, str | None]:
         except ImportError as exc:
             return None, f"concurrent.interpreters failed to import: {exc}"
         return STDLIB, None
-    try:
-        import interpreters_backport.interpreters  # noqa: F401
-    except ModuleNotFoundError as exc:
-        if exc.name and exc.name.startswith("interpreters_backport"):
-            return None, "needs Python 3.14+, or Python 3.12/3.13 with interpreters-pep-734 installed"
-        return None, f"interpreters-pep-734 does not load on Python {sys.version.split()[0]}: {exc}"
-    except ImportError as exc:
-        return None, f"interpreters-pep-734 does not load on Python {sys.version.split()[0]}: {exc}"
-    return BACKPORT, None
+    reasons = []
+    for name in _candidates():
+        module, why = _load(name)
+        if module is not None:
+            return name, None
+        reasons.append(str(why))
+    return None, f"needs Python 3.14+, or a backport on 3.12/3.13: {'; '.join(reasons)}"
 
 
 def unavailable_reason() -> str | None:
@@ -47,13 +87,31 @@ def interpreters() -> ModuleType:
     """The high-level interpreters module (create, create_queue, Interpreter, ...)."""
     if sys.version_info >= (3, 14):
         import concurrent.interpreters as module
-    else:
-        import interpreters_backport.interpreters as module
+
+        return module
+    found, why = source()
+    if found is None:
+        raise ImportError(why)
+    module = _load(found)[0]
+    assert module is not None  # source() just loaded it
     return module
 
 
+def pool_unavailable_reason() -> str | None:
+    """None when an InterpreterPoolExecutor exists here, else why not."""
+    found, why = source()
+    if found is None:
+        return f"interpreters: {why}"
+    if found == BACKPORT:
+        return (
+            "interpreters: InterpreterPoolExecutor needs Python 3.14+ or interpreters-pep-734 "
+            f"(Python 3.13); backports-interpreters, used on Python {sys.version.split()[0]}, has none"
+        )
+    return None
+
+
 def pool_executor_class() -> Any:
-    """InterpreterPoolExecutor from the stdlib (3.14+) or the backport."""
+    """InterpreterPoolExecutor from the stdlib (3.14+) or interpreters-pep-734 (3.13)."""
     if sys.version_info >= (3, 14):
         from concurrent.futures import InterpreterPoolExecutor
     else:
@@ -63,8 +121,9 @@ def pool_executor_class() -> Any:
 
 def put(queue: Any, obj: Any, *, shared: bool) -> None:
     """Put *obj* on an interpreters queue, shared as it is (``shared``: bytes, str, memoryview, tuples
-    of them) or pickled. The backport asks for the choice per call; 3.14 shares what is shareable."""
-    if sys.version_info >= (3, 14):
-        queue.put(obj)
-    else:
+    of them) or pickled. interpreters-pep-734 asks for the choice per call; 3.14 and
+    backports.interpreters share what is shareable."""
+    if type(queue).__module__.startswith("interpreters_backport"):
         queue.put(obj, syncobj=shared)
+    else:
+        queue.put(obj)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from labs import models
@@ -15,13 +19,81 @@ from labs.models.base import Model
 from labs.workloads import Workload
 
 DEFAULT_TIMEOUT = 300.0  # seconds for one run; generous, since a hang must end but slow is fine
+# A day: longer than any run the lab makes, and far below threading.TIMEOUT_MAX (~292 years on Linux),
+# past which every wait of a pool raises OverflowError instead of timing out.
+MAX_TIMEOUT = 86_400.0
 MAX_WORKERS = 1024
+# What one task costs in memory besides its own value: its result (unknown before it runs, and small for
+# every workload of the lab: a number, a digest, a short tuple), and the copies a run makes of both (the
+# task list, chunks, pickles in the workers, the reference, the serial and the model's results).
+RESULT_ALLOWANCE = 512
+COPIES = 8
+_SIZE_SAMPLE = 16
 
 
 def check_workers(workers: int) -> int:
     if not 1 <= workers <= MAX_WORKERS:
         raise UsageError(f"workers must be between 1 and {MAX_WORKERS}, got {workers}")
     return workers
+
+
+def check_timeout(seconds: float) -> float:
+    """*seconds* as a float, or a UsageError unless it is in (0, MAX_TIMEOUT]."""
+    if not 0 < seconds <= MAX_TIMEOUT:
+        raise UsageError(f"timeout must be between 1 and {int(MAX_TIMEOUT)} seconds, got {seconds}")
+    return float(seconds)
+
+
+def available_memory() -> int:
+    """Bytes this process can still allocate: the kernel's MemAvailable, lowered to what is left under
+    a cgroup (v2) memory limit when one is set (a container's limit is what an allocation meets first)."""
+    available = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                available = int(line.split()[1]) * 1024
+    with contextlib.suppress(OSError, ValueError):
+        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+        if limit != "max":
+            available = min(available, int(limit) - int(Path("/sys/fs/cgroup/memory.current").read_text()))
+    return max(available, 0)
+
+
+def _deep_size(value: Any, seen: set[int]) -> int:
+    """Bytes held by *value* and what it contains, each object counted once (a URL shared by every task
+    is paid once)."""
+    if id(value) in seen:
+        return 0
+    seen.add(id(value))
+    size = sys.getsizeof(value)
+    if isinstance(value, tuple | list):
+        size += sum(_deep_size(item, seen) for item in value)
+    return size
+
+
+def max_size(workload: Workload, memory: int) -> int:
+    """The most tasks of *workload* a run can hold in half of *memory* bytes.
+
+    One task's cost is measured on a sample of the workload's own tasks (made with a placeholder where it
+    needs an environment: a URL or folder is one shared string), plus RESULT_ALLOWANCE, times COPIES.
+    """
+    sample = workload.make_tasks(_SIZE_SAMPLE, "")
+    seen: set[int] = set()
+    per_task = (sum(_deep_size(task, seen) for task in sample) // len(sample) + 8 + RESULT_ALLOWANCE) * COPIES
+    return max(memory // 2 // per_task, 1)
+
+
+def check_size(workload: Workload, size: int, memory: int | None = None) -> int:
+    """*size*, or a UsageError naming the limit when that many tasks would not fit in memory
+    (*memory*: bytes available, default what is available now)."""
+    memory = available_memory() if memory is None else memory
+    limit = max_size(workload, memory)
+    if size > limit:
+        raise UsageError(
+            f"size {size} is too large for {workload.name}: at most {limit} tasks fit in half of the "
+            f"{memory / (1 << 30):.1f} GiB of memory available"
+        )
+    return size
 
 
 def parse_int(what: str, text: str) -> int:
@@ -129,6 +201,7 @@ def map_tasks(
     model_class = models.available(model)
     patterns.check_name(pattern)
     check_workers(workers)
+    check_timeout(timeout)
     combination = Combination(task_func, model, pattern, workers)
     with model_class(workers) as running:
         return execute(running, pattern, task_func, tasks, combination, timeout)

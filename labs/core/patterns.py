@@ -36,7 +36,7 @@ def _remaining(deadline: float) -> float:
 def _result(future: Future, deadline: float) -> Any:
     try:
         return future.result(timeout=_remaining(deadline))
-    except BaseException as exc:
+    except Exception as exc:  # a KeyboardInterrupt is the user's, not the run's: it passes through
         # TimeoutError is also what a task raises when its own socket times out: only a future that
         # is still running means the run ran out of time.
         if not future.done():
@@ -128,4 +128,6 @@ _RUNNERS = {"n-workers": n_workers, "pipeline": pipeline, "broadcast": broadcast
 
 def run(pattern: str, model: Model, task_func: str, tasks: Sequence[Any], timeout: float) -> list[Any]:
     """Run *tasks* through *model* with *pattern*; results in task order. Raises RunError / RunTimeout."""
-    return _RUNNERS[check_name(pattern)](model, task_func, tasks, time.monotonic() + timeout)
+    runner, deadline = _RUNNERS[check_name(pattern)], time.monotonic() + timeout
+    with model.until(deadline):
+        return runner(model, task_func, tasks, deadline)

@@ -42,7 +42,7 @@ def pipeline_worker(task_func: str, inbound: Any, outbound: Any, timeout: float)
         position, task = item
         try:
             result = func(task)
-        except BaseException:
+        except Exception:  # an interrupt or the serial model's deadline is not the task's failure
             outbound.put((position, False, traceback.format_exc()))
             return handled
         outbound.put((position, True, result))

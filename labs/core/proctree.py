@@ -39,18 +39,18 @@ def cpu_seconds(pid: int | None = None) -> float:
 _PR_SET_PDEATHSIG = 1
 
 
-def die_with_parent(signum: int = signal.SIGKILL) -> None:
-    """Have the kernel send *signum* to this process when its parent dies (Linux; a no-op elsewhere).
+def die_with_parent(signum: int = signal.SIGKILL) -> bool:
+    """Ask the kernel to send *signum* to this process when its parent thread ends (Linux's
+    PR_SET_PDEATHSIG); False where that cannot be asked (not Linux).
 
-    Every process the lab starts calls this first, so that a lab killed with SIGKILL, which can run no
-    clean-up, still takes its whole tree with it: each level dies with the level above. The signal fires
-    when the parent *thread* that forked us ends, so it is set by the child on itself, right after it
-    starts; a parent that already died before that (we were re-parented) means we exit at once.
+    Every process the lab starts asks this first, so that a lab killed with SIGKILL, which can run no
+    clean-up, still takes its whole tree with it: each level dies with the level above. The signal
+    fires when the parent *thread* that started the child ends, so pools are started from the thread
+    that runs the model. It does not guess from ``getppid() == 1`` that the parent is gone already (in
+    a container the lab itself may be PID 1): a caller that knows its parent checks that after asking.
     """
     try:
         libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, int(signum))
-    except (OSError, AttributeError):  # not Linux, or no prctl: nothing to set
-        return
-    if os.getppid() == 1:  # the parent is gone already: the signal will never come
-        os._exit(1)
+        return libc.prctl(_PR_SET_PDEATHSIG, int(signum)) == 0
+    except (OSError, AttributeError):
+        return False

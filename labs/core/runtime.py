@@ -7,6 +7,7 @@ import os
 import platform
 import sys
 import sysconfig
+from pathlib import Path
 from typing import Any
 
 from labs.core import interpreters_api
@@ -62,6 +63,68 @@ def tag() -> str:
     return base
 
 
+# Where each kind of managed install lives by default; the environment variables move them, as their
+# tools (and .ci/provision-debian-sid.sh) do.
+_PYENV_ROOT = ("PYENV_ROOT", Path.home() / ".pyenv")
+_UV_ROOT = ("UV_PYTHON_INSTALL_DIR", Path.home() / ".local" / "share" / "uv" / "python")
+_DEBIAN_ROOT = ("LABS_DEBIAN_ROOT", Path.home() / ".cache" / "gil-lab")
+BUILD_SOURCES = ("pyenv", "uv", "debian", "other")
+
+
+def _root(setting: tuple[str, Path]) -> Path:
+    return Path(os.environ.get(setting[0]) or setting[1])
+
+
+def build_source(prefix: str | os.PathLike[str]) -> str:
+    """Who built the interpreter installed at *prefix* (its ``sys.base_prefix``): pyenv, uv, debian or other.
+
+    Read from where it lives, because nothing inside a build says who configured it: a pyenv build is a
+    folder of pyenv's versions, uv's one of uv's installs, Debian's the /usr of a Debian system or a
+    prefix unpacked from Debian's packages by .ci/provision-debian-sid.sh (``<root>/debian-<suite>/usr``).
+    """
+    path = Path(prefix)
+    if path.parent == _root(_PYENV_ROOT) / "versions" or "/.pyenv/versions/" in f"{path}/":
+        return "pyenv"
+    if path.parent == _root(_UV_ROOT) or "/uv/python/cpython-" in f"{path}/":
+        return "uv"
+    if path.name == "usr" and path.parent.name.startswith("debian-"):
+        return "debian"
+    if str(path) == "/usr" and Path("/etc/debian_version").exists():
+        return "debian"
+    return "other"
+
+
+def _flag(config_args: str, flag: str, source: str) -> str:
+    """'yes'/'no' from CONFIG_ARGS; Debian's packaging applies PGO and LTO from its rules through make
+    variables that sysconfig does not keep, so there the answer is the packaging's, not configure's."""
+    if flag in config_args:
+        return "yes"
+    return "by Debian's packaging (not in CONFIG_ARGS)" if source == "debian" else "no"
+
+
+def _home_relative(path: str) -> str:
+    """*path* with the home folder written ~: a stored run names no user."""
+    home = str(Path.home())
+    return "~" + path[len(home) :] if home != "/" and (path == home or path.startswith(home + "/")) else path
+
+
+def build_recipe() -> dict[str, Any]:
+    """How this interpreter was built: who built it, with which compiler, configure arguments and
+    optimisation flags. Two versions compared across recipes measure the recipe as much as the version."""
+    config_args = str(sysconfig.get_config_var("CONFIG_ARGS") or "")
+    source = build_source(sys.base_prefix)
+    return {
+        "build_source": source,
+        "build_prefix": _home_relative(sys.base_prefix),
+        "build_compiler": platform.python_compiler(),
+        "build_cc": str(sysconfig.get_config_var("CC") or ""),
+        "build_config_args": config_args,
+        "build_cflags": str(sysconfig.get_config_var("PY_CFLAGS") or ""),
+        "build_pgo": _flag(config_args, "--enable-optimizations", source),
+        "build_lto": _flag(config_args, "--with-lto", source),
+    }
+
+
 def facts() -> dict[str, Any]:
     """Everything the lab records about this runtime."""
     api_source, api_missing = interpreters_api.source()
@@ -83,4 +146,5 @@ def facts() -> dict[str, Any]:
         "machine": platform.machine(),
         "os": f"{platform.system()} {platform.release()}",
         "compiler": platform.python_compiler(),
+        **build_recipe(),
     }

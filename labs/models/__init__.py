@@ -1,31 +1,41 @@
-"""Model registry. A model is one module here exposing ``MODELS`` (one class, or declared variants)."""
+"""Model registry. A model is one module here exposing ``MODELS`` (one class, or declared variants).
+
+The modules are imported on first use of the registry, not with the package: they bring asyncio,
+multiprocessing and the interpreters API with them, and a command must be able to set up its signal
+handling (labs.cli.signals) before that much is imported.
+"""
 
 from __future__ import annotations
 
+import functools
+import importlib
+
 from labs.core.errors import UsageError
-from labs.models import asyncio_loop, interpreters_pool, interpreters_raw, processes, serial, threads
 from labs.models.base import Model
 
 __all__ = ["Model", "available", "get", "names"]
 
 # Registry: adding a model is one module plus one entry here.
-_REGISTRY: dict[str, type[Model]] = {
-    cls.name: cls
-    for module in (serial, threads, asyncio_loop, processes, interpreters_pool, interpreters_raw)
-    for cls in module.MODELS
-}
+MODULES = ("serial", "threads", "asyncio_loop", "processes", "interpreters_pool", "interpreters_raw")
+
+
+@functools.cache
+def _registry() -> dict[str, type[Model]]:
+    return {
+        cls.name: cls for module in MODULES for cls in importlib.import_module(f"labs.models.{module}").MODELS
+    }
 
 
 def names() -> list[str]:
-    return list(_REGISTRY)
+    return list(_registry())
 
 
 def get(name: str) -> type[Model]:
     """The model class called *name*, or a UsageError listing the valid names."""
     try:
-        return _REGISTRY[name]
+        return _registry()[name]
     except KeyError:
-        raise UsageError(f"unknown model {name!r}; valid: {', '.join(_REGISTRY)}") from None
+        raise UsageError(f"unknown model {name!r}; valid: {', '.join(_registry())}") from None
 
 
 def available(name: str) -> type[Model]:

@@ -7,6 +7,7 @@ on top of this; models know nothing about workloads.
 
 from __future__ import annotations
 
+import contextlib
 import queue
 from abc import ABC, abstractmethod
 from concurrent.futures import Future
@@ -67,8 +68,24 @@ class Model(ABC):
     def shutdown(self, *, abandon: bool = False) -> None:
         """Stop the workers. With *abandon*, do not wait for running calls (kill what can be killed)."""
 
+    def until(self, deadline: float) -> contextlib.AbstractContextManager[None]:
+        """A job runs inside this block; *deadline* is its time.monotonic() limit.
+
+        A pool model needs nothing here: the pattern waits for its futures with the deadline. A model
+        that runs calls in the caller's own thread overrides it to stop a call that overruns.
+        """
+        return contextlib.nullcontext()
+
     def __enter__(self) -> Model:
-        self.start()
+        try:
+            self.start()
+        except BaseException:
+            # An interrupt or a failure half-way through start() must not leave the started workers
+            # running: ``with`` calls __exit__ only once __enter__ has returned. A half-started model may
+            # lack what its shutdown expects; the first exception is the one to report.
+            with contextlib.suppress(Exception):
+                self.shutdown(abandon=True)
+            raise
         return self
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:

@@ -17,6 +17,10 @@ class InterpretersPool(SubinterpreterModel):
     name = "interpreters-pool"
     description = "PEP 734 InterpreterPoolExecutor: one subinterpreter (own GIL) per worker thread"
 
+    @classmethod
+    def unavailable_reason(cls) -> str | None:
+        return interpreters_api.pool_unavailable_reason()  # 3.12's backport has no executor
+
     def start(self) -> None:
         executor_class = interpreters_api.pool_executor_class()
         # The initializer is pickled by name, so it must be something every interpreter already has.

@@ -97,11 +97,13 @@ class InterpretersRaw(SubinterpreterModel):
         if not abandon:
             for thread in self._threads:
                 thread.join()
+        self._closing.set()
+        self._collector.join()
+        if not abandon:
+            # Only once the collector stopped: on 3.12 closing an interpreter releases the queues it used.
             for interp in self._interpreters:
                 interp.close()
         # An abandoned interpreter is still running a task; it ends with the process.
-        self._closing.set()
-        self._collector.join()
         for future in self._pending.values():
             future.cancel()
 

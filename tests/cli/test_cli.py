@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import json
 import re
+import signal
+import subprocess
+import sys
 
 import pytest
+from conftest import ROOT
 
 from labs import models
 from labs.cli import main as cli
@@ -29,7 +33,19 @@ def test_doctor_json(cli):
     done = cli("doctor", "--json")
     assert done.returncode == 0, done.stderr
     facts = json.loads(done.stdout)
-    assert {"free_threaded_build", "gil_enabled", "interpreters_api", "usable_cpus"} <= facts.keys()
+    assert {"free_threaded_build", "gil_enabled", "interpreters_api", "usable_cpus"} <= facts[
+        "runtime"
+    ].keys()
+    # the machine: its static facts and id, its speed fingerprint, and advice on steadier timings
+    assert facts["machine"]["static_id"] and facts["machine"]["kernel"]
+    assert set(facts["fingerprint"]["seconds"]) == {"integer", "float", "memory", "syscall"}
+    assert all(0 < seconds < 30 for seconds in facts["fingerprint"]["seconds"].values())
+    assert {row["what"] for row in facts["steadiness"]} >= {
+        "isolated CPUs",
+        "governor",
+        "SMT",
+        "load average",
+    }
 
 
 @pytest.mark.parametrize("model", ["threads", "processes-fork", "interpreters-pool"])
@@ -56,6 +72,21 @@ BAD_INPUTS = [
     (["run", "-w", "fib", "-m", "threads", "--size", "0"], "size must be a positive integer, got '0'"),
     (["run", "-w", "fib", "-m", "threads", "--size", "x"], "size must be a positive integer, got 'x'"),
     (["run", "-w", "fib", "-m", "threads", "--fault", "kill"], "--fault kill needs a model whose workers"),
+    (
+        ["run", "-w", "fib", "-m", "serial", "--timeout", "9300000000"],
+        "timeout must be between 1 and 86400 seconds, got 9300000000",
+    ),
+    (
+        ["run", "-w", "fib", "-m", "interpreters-raw", "-p", "pipeline", "--timeout", "9300000000"],
+        "timeout must be between 1 and 86400 seconds, got 9300000000",
+    ),
+    (["run", "-w", "fib", "-m", "threads", "--timeout", "0"], "timeout must be a positive integer, got '0'"),
+    (
+        ["run", "-w", "fib", "-m", "threads", "--size", "1000000000"],
+        "size 1000000000 is too large for fib: at most",
+    ),
+    (["compare", "3.12", "3.13", "--threshold", "abc"], "threshold must be a fraction in [0, 1), got 'abc'"),
+    (["compare", "3.12", "3.13", "--threshold", "nan"], "threshold must be a fraction in [0, 1), got 'nan'"),
     (["run", "-m", "threads"], "the following arguments are required: -w/--workload"),
     (["frobnicate"], "invalid choice: 'frobnicate'"),
 ]
@@ -120,28 +151,54 @@ def test_a_killed_worker_process_is_a_clear_error(cli, model, pattern):
 
 
 @pytest.mark.parametrize(
-    "model", ["threads", "asyncio", "processes-fork", "interpreters-pool", "interpreters-raw"]
+    ("model", "pattern"),
+    [
+        ("serial", "n-workers"),  # the task runs in the lab's own thread: only a timer can stop it
+        ("serial", "pipeline"),
+        ("threads", "pipeline"),
+        ("asyncio", "pipeline"),
+        ("processes-fork", "pipeline"),
+        ("interpreters-pool", "pipeline"),
+        ("interpreters-raw", "pipeline"),
+    ],
 )
-def test_a_hung_task_ends_at_the_timeout_with_nothing_left_running(cli, model):
+def test_a_hung_task_ends_at_the_timeout_with_nothing_left_running(cli, model, pattern):
     if not available(model):
         pytest.skip(f"{model} unavailable: {models.get(model).unavailable_reason()}")
-    done = cli(
-        "run",
-        "-w",
-        "fib",
-        "-m",
-        model,
-        "-p",
-        "pipeline",
-        "--size",
-        "2",
-        "--fault",
-        "hang",
-        "--timeout",
-        "1",
-        timeout=60,
-    )
+    args = ["-w", "fib", "-m", model, "-p", pattern, "--size", "2", "--fault", "hang", "--timeout", "1"]
+    done = cli("run", *args, timeout=60)
     assert done.returncode == 1
-    assert f"ERROR: fib/{model}/pipeline/w2: no result before the run's timeout" in done.stderr
+    assert done.stderr.splitlines() == [
+        f"ERROR: fib/{model}/{pattern}/w2: no result before the run's timeout"
+    ]
     assert done.seconds < 30
     assert not done.leftover
+
+
+def test_a_failed_spawn_run_says_one_line_without_a_resource_tracker_warning(cli):
+    # The failed run leaves with os._exit (a hung thread must not hold it): multiprocessing's named
+    # semaphores are released first, or the resource tracker warns about leaked ones on stderr.
+    done = cli("run", "-w", "fib", "-m", "processes-spawn", "--size", "2", "--fault", "raise", timeout=60)
+    assert done.returncode == 1
+    assert len(done.stderr.splitlines()) == 1 and "InjectedFault" in done.stderr, done.stderr
+    assert not done.leftover
+
+
+def test_help_states_the_exit_codes(cli):
+    done = cli("--help")
+    assert done.returncode == 0
+    assert "130 interrupted" in done.stdout and "143, 129" in done.stdout
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly_with_sigpipes_code():
+    process = subprocess.Popen(
+        [sys.executable, "-m", "labs", "list"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    process.stdout.close()  # like `labs list | head -0`: nobody reads
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 128 + signal.SIGPIPE
+    assert stderr == ""

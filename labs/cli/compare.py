@@ -1,0 +1,59 @@
+"""python -m labs compare: the arguments of a run-to-run comparison; the statistics are labs.analyse's."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+
+from labs.core.errors import UsageError
+
+NAME = "compare"
+HELP = "compare stored runs bench by bench (exit 1 on a regression)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("runs", nargs="*", help="results files, runtime tags (latest run) or MACHINE/TAG")
+    parser.add_argument("--table", action="store_true", help="print Markdown tables")
+    parser.add_argument(
+        "--threshold", default="0.05", help="smallest change flagged (fraction in [0, 1), default 0.05)"
+    )
+    parser.add_argument("--results", default="results", help="results directory (default: ./results)")
+    parser.add_argument(
+        "--normalize",
+        action="store_true",
+        help="runs from different hosts: divide by their speed fingerprints' ratio (labelled normalized)",
+    )
+
+
+def parse_threshold(text: str) -> float:
+    """*text* as a fraction in [0, 1), or a UsageError naming the bad value."""
+    try:
+        threshold = float(text)
+    except ValueError:
+        threshold = math.nan
+    if not 0 <= threshold < 1:  # NaN fails this too
+        raise UsageError(f"threshold must be a fraction in [0, 1), got {text!r}")
+    return threshold
+
+
+def execute(args: argparse.Namespace) -> int:
+    from labs.analyse import compare, hosts
+    from labs.analyse import runs as analysis
+
+    if len(args.runs) < 2:
+        raise UsageError("compare needs at least two runs: a results file, a runtime tag or MACHINE/TAG each")
+    threshold = parse_threshold(args.threshold)
+    runs, problems = analysis.load(Path(args.results))
+    for problem in problems:
+        print(f"warning: left out {problem}", file=sys.stderr)
+    chosen = analysis.resolve_all(args.runs, runs)  # by tag: the newest runs of the same mode and suites
+    chosen, notes = hosts.check(chosen, normalize=args.normalize)  # never a host's speed as a regression
+    lines, compared, regressions = compare.render(chosen, threshold, markdown=args.table)
+    for line in [*notes, *lines]:
+        print(line)
+    if not compared:
+        raise UsageError("nothing to compare: the runs have no bench in common")
+    print(f"\n{compared} benches compared, {regressions} regression(s)")
+    return 1 if regressions else 0

@@ -1,0 +1,29 @@
+"""python -m labs report: the arguments of the write-up; the work is labs.report.build's."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from labs.core.errors import UsageError
+
+NAME = "report"
+HELP = "write results/<machine>/REPORT.md and plots from stored runs"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--results", default="results", help="results directory (default: ./results)")
+
+
+def execute(args: argparse.Namespace) -> int:
+    from labs.report import build
+
+    written, problems = build.write_reports(Path(args.results))
+    for problem in problems:
+        print(f"warning: left out {problem}", file=sys.stderr)
+    if not written:
+        raise UsageError(f"no results to report under {args.results!r}: run `nox -s bench` first")
+    for path in written:
+        print(f"wrote {path}")
+    return 0
