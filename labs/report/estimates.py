@@ -18,6 +18,9 @@ from labs.analyse.runs import Bench
 PHYSICS_MARGIN = 1.1  # a CPU-bound speedup above usable CPUs x this is a measurement fault
 ONE_WORKER_BAND = (0.9, 1.1)  # a one-worker "speedup" whose interval lies outside this is suspect
 LEVEL = analysed.LEVEL
+MAX_CV = 0.10  # values spread more than 10% around their mean
+MIN_PROCESSES = 3  # fewer pyperf worker processes cannot show process-to-process variation
+MAX_PROCESS_SPREAD = 0.10  # process means further apart than this: the process, not the value, varies
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,8 @@ class Estimate:
     n: str  # pyperf processes x values per process, "3x3"
     reason: str = ""
     suspect: str = ""  # why the number cannot be physical; empty when it can
+    unstable: str = ""  # why the benches behind it are shaky (spread, few processes); empty when not
+    bench: str = ""  # the bench it describes, for a reader who hovers over it
 
     @property
     def usable(self) -> bool:
@@ -38,25 +43,54 @@ class Estimate:
         return self.low is not None and self.high is not None
 
 
-def _from(found: analysed.Estimate, n: str) -> Estimate:
-    return Estimate(found.value, found.low, found.high, n, found.reason)
+def shaky(bench: Bench) -> dict[str, str]:
+    """Why a bench's numbers are shaky (reason -> detail); empty when they are not."""
+    found = {}
+    cv = coefficient_of_variation(bench)
+    if cv > MAX_CV:
+        found["CV"] = f"CV {cv:.0%}"
+    if len(bench.processes) < MIN_PROCESSES:
+        found["few processes"] = f"{len(bench.processes)} process(es)"
+    means = bench.process_means
+    if len(means) > 1 and min(means) > 0 and max(means) / min(means) - 1 > MAX_PROCESS_SPREAD:
+        found["processes disagree"] = f"process means {max(means) / min(means) - 1:.0%} apart"
+    return found
+
+
+def _unstable(*benches: Bench) -> str:
+    return "; ".join(f"{b.name}: {', '.join(found.values())}" for b in benches if (found := shaky(b)))
+
+
+def _from(found: analysed.Estimate, bench: Bench, *others: Bench) -> Estimate:
+    """The report's estimate of *bench* (n and name), unstable when it or *others* are shaky."""
+    unstable = _unstable(bench, *others)
+    return Estimate(found.value, found.low, found.high, bench.shape, found.reason, "", unstable, bench.name)
 
 
 def speedup(serial: Bench, bench: Bench) -> Estimate:
     """serial time / bench time (paired within processes when the bench timed its own baseline)."""
-    return _from(analysed.speedup(serial, bench), bench.shape)
+    return _from(analysed.speedup(serial, bench), bench, serial)
 
 
 def time_ratio(base: Bench, other: Bench) -> Estimate:
     """mean(other) / mean(base) over process means, with its interval; n of *other*."""
-    return _from(analysed.time_ratio(base, other), other.shape)
+    return _from(analysed.time_ratio(base, other), other, base)
 
 
 def mean_interval(bench: Bench) -> Estimate:
     """The mean of process means with its t interval over processes. A time is positive: a symmetric
     t interval over 3 widely spread process means can reach below zero, so its low end stops at 0."""
-    found = _from(analysed.mean_time(bench), bench.shape)
+    found = _from(analysed.mean_time(bench), bench)
     return found if found.low is None else replace(found, low=max(0.0, found.low))
+
+
+def rate(bench: Bench, tasks: int) -> Estimate:
+    """Tasks per second, *tasks* / mean job time, with the time's interval turned over."""
+    time = mean_interval(bench)
+    low = tasks / time.high if time.high else None
+    high = tasks / time.low if time.low else None
+    interval = (low, high) if low is not None and high is not None else (None, None)
+    return replace(time, value=tasks / time.value, low=interval[0], high=interval[1])
 
 
 def geometric_mean(pairs: list[tuple[Bench, Bench]]) -> Estimate:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from labs.analyse import text
 from labs.analyse.runs import Bench
@@ -12,9 +13,52 @@ from labs.report.estimates import Estimate
 SUSPECT_MARK = "⚠ suspect"
 
 
+class Cell(str):
+    """Text that keeps the number it shows. The Markdown prints the text; the HTML page sorts by
+    *sort*, marks a *flag*ged number and shows its estimate on hover, without parsing the text back."""
+
+    sort: float | None
+    flag: str
+    estimate: Estimate | None
+
+    def __new__(
+        cls, text: str, sort: float | None = None, flag: str = "", estimate: Estimate | None = None
+    ) -> Cell:
+        cell = super().__new__(cls, text)
+        cell.sort, cell.flag, cell.estimate = sort, flag, estimate
+        return cell
+
+
+@dataclass(frozen=True)
+class Table:
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+
+
+class TableLine(str):
+    """One Markdown line of a table, carrying the table it belongs to and its place in it (0: the
+    header), so that the HTML page renders the table from its cells, never from the joined text."""
+
+    table: Table
+    index: int
+
+    def __new__(cls, text: str, table: Table, index: int) -> TableLine:
+        line = super().__new__(cls, text)
+        line.table, line.index = table, index
+        return line
+
+
 def table(header: list[str], rows: list[list[str]]) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    return lines + ["| " + " | ".join(row) + " |" for row in rows]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    structured = Table(tuple(header), tuple(tuple(row) for row in rows))
+    return [TableLine(line, structured, i) for i, line in enumerate(lines)]
+
+
+def flag(estimate: Estimate) -> str:
+    """Why a number is flagged, for a reader who hovers over it; empty when it is not."""
+    reasons = (("suspect", estimate.suspect), ("unstable", estimate.unstable))
+    return "; ".join(f"{word}: {why}" for word, why in reasons if why)
 
 
 def time(seconds: float) -> str:
@@ -27,21 +71,23 @@ def _interval(estimate: Estimate, unit: Callable[[float], str]) -> str:
     return f"[{unit(estimate.low)}, {unit(estimate.high)}]"
 
 
-def times(estimate: Estimate) -> str:
+def times(estimate: Estimate) -> Cell:
     """A ratio estimate with its interval and sample size, marked when it cannot be physical."""
     text = f"{estimate.value:.2f}× {_interval(estimate, lambda x: f'{x:.2f}')} n={estimate.n}"
     if estimate.suspect:
         text += f" {SUSPECT_MARK} ({estimate.suspect})"
-    return text
+    return Cell(text, estimate.value, flag(estimate), estimate)
 
 
-def duration(estimate: Estimate) -> str:
+def duration(estimate: Estimate) -> Cell:
     """A time estimate with its interval and sample size: ``644 us [610 us, 690 us] n=3x3``."""
-    return f"{time(estimate.value)} {_interval(estimate, time)} n={estimate.n}"
+    text = f"{time(estimate.value)} {_interval(estimate, time)} n={estimate.n}"
+    return Cell(text, estimate.value, flag(estimate), estimate)
 
 
-def mebibytes(estimate: Estimate) -> str:
-    return f"{mib(estimate.value)} {_interval(estimate, mib)} n={estimate.n}"
+def mebibytes(estimate: Estimate) -> Cell:
+    text = f"{mib(estimate.value)} {_interval(estimate, mib)} n={estimate.n}"
+    return Cell(text, estimate.value, flag(estimate), estimate)
 
 
 def mib(nbytes: float) -> str:
@@ -49,7 +95,7 @@ def mib(nbytes: float) -> str:
 
 
 def rate(per_second: float) -> str:
-    return "–" if math.isnan(per_second) else f"{per_second:,.0f}"
+    return "–" if math.isnan(per_second) else Cell(f"{per_second:,.0f}", per_second)
 
 
 def n(bench: Bench) -> str:
@@ -57,11 +103,11 @@ def n(bench: Bench) -> str:
     return f"n={bench.shape}"
 
 
-def size(nbytes: int) -> str:
+def size(nbytes: int) -> Cell:
     for unit, scale in (("MiB", 1 << 20), ("KiB", 1 << 10)):
         if nbytes >= scale and nbytes % scale == 0:
-            return f"{nbytes // scale} {unit}"
-    return f"{nbytes} B"
+            return Cell(f"{nbytes // scale} {unit}", nbytes)
+    return Cell(f"{nbytes} B", nbytes)
 
 
 def image(stem: str) -> str:

@@ -21,12 +21,22 @@ class Series:
     ys: tuple[float, ...]
     lows: tuple[float, ...] = ()  # interval bounds, as absolute values; empty: none known
     highs: tuple[float, ...] = ()
+    # per point, for a reader hovering over it: the bench, its sample size and why it is flagged
+    benches: tuple[str, ...] = ()
+    ns: tuple[str, ...] = ()
+    flags: tuple[str, ...] = ()
+    intervals: tuple[bool, ...] = ()  # whether each point has an interval (one process: none)
 
 
 class Interval(Protocol):
     value: float
     low: float | None
     high: float | None
+
+
+def _flag(e: Interval | None) -> str:
+    reasons = (("suspect", getattr(e, "suspect", "")), ("unstable", getattr(e, "unstable", "")))
+    return "; ".join(f"{word}: {why}" for word, why in reasons if why)
 
 
 def interval_series(label: str, xs: list[Any], found: list[Interval | None], scale: float = 1.0) -> Series:
@@ -44,6 +54,10 @@ def interval_series(label: str, xs: list[Any], found: list[Interval | None], sca
         tuple(bound(e, e.value if e else None) for e in found),
         tuple(bound(e, e.low if e else None) for e in found),
         tuple(bound(e, e.high if e else None) for e in found),
+        tuple(getattr(e, "bench", "") for e in found),
+        tuple(getattr(e, "n", "") if e else "" for e in found),
+        tuple(_flag(e) for e in found),
+        tuple(e is not None and e.low is not None and e.high is not None for e in found),
     )
 
 

@@ -19,6 +19,7 @@ class Section:
     findings: tuple[str, ...] = ()
     plots: tuple[Plot, ...] = ()
     left_out: tuple[str, ...] = ()
+    lead: bool = False  # printed before the contents and the findings: the answer comes first
 
     @property
     def anchor(self) -> str:

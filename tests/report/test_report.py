@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from conftest import lab_command
+from report_fixtures import write_fixture_reports
 
 from labs.analyse import runs as analysis
 from labs.report import build, plots
@@ -34,12 +35,8 @@ STEMS = (
 
 @pytest.fixture(scope="module")
 def fixture_report(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("results")
-    shutil.copytree(FIXTURES, root, dirs_exist_ok=True)
-    written, problems = build.write_reports(root)
-    assert problems == []
-    markdown_path, html_path = written
-    assert html_path == markdown_path.with_name("REPORT.html") and html_path.stat().st_size > 10_000
+    markdown_path, html_path = write_fixture_reports(tmp_path_factory.mktemp("results"))
+    assert html_path.stat().st_size > 10_000
     return markdown_path
 
 

@@ -6,6 +6,8 @@ from collections.abc import Callable
 
 from labs.report.section import Section
 from labs.report.sections.best import best_models
+from labs.report.sections.compat import compatibility
+from labs.report.sections.decision import decision
 from labs.report.sections.gil import gil_effect
 from labs.report.sections.history import history
 from labs.report.sections.interpreters import interpreters_vs_processes
@@ -25,6 +27,7 @@ from labs.report.sections.transfer import transfer
 from labs.report.view import MachineView
 
 SECTIONS: tuple[Callable[[MachineView], Section], ...] = (
+    decision,
     setup,
     method,
     reliability,
@@ -42,6 +45,7 @@ SECTIONS: tuple[Callable[[MachineView], Section], ...] = (
     races,
     best_models,
     history,
+    compatibility,
 )
 
 __all__ = ["SECTIONS"]

@@ -1,38 +1,96 @@
-"""Best model per workload and runtime, never a suspect number; Amdahl's fit only where it means something."""
+"""Best model per workload and runtime, never a suspect number; Amdahl's fit only where it means something.
+
+The choice made here is the one the decision summary prints: both call ``choose``, so the summary's
+numbers are this table's numbers by construction (and a test checks that they are).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from labs.analyse import stats
 from labs.plan.key import BenchKey
-from labs.report import markdown
+from labs.report import estimates, markdown
 from labs.report.estimates import Estimate
 from labs.report.section import Section, section
 from labs.report.view import MachineView, RuntimeView
 
 TITLE = "Best model per workload and runtime"
 MIN_COUNTS = 3  # two points fit any Amdahl fraction exactly; a recommendation needs a curve
+KINDS = {"cpu": "CPU-bound", "io": "I/O-bound"}
+HEADER = [
+    "runtime",
+    "workload",
+    "best",
+    "speedup",
+    "suspect passed over",
+    "recommended",
+    "Amdahl s",
+    "runner-up (another model)",
+    "runner-up time / best time",
+]
 
 
-def _best(runtime: RuntimeView, workload: str) -> tuple[BenchKey, Estimate, int] | None:
-    """The fastest bench of *workload* whose speedup is physically plausible, and how many faster ones
-    were passed over as suspect."""
+@dataclass(frozen=True)
+class Choice:
+    """The fastest plausible bench of one workload on one runtime, and the fastest of another model."""
+
+    key: BenchKey
+    speedup: Estimate
+    skipped: int  # faster benches passed over because their speedup is suspect
+    runner_up: BenchKey | None
+    runner_up_speedup: Estimate | None
+    behind: Estimate | None  # runner-up's mean job time / the best's, with its interval
+
+    @property
+    def use(self) -> str:
+        return f"{self.key.model} / {self.key.pattern} / w{self.key.workers}"
+
+    @property
+    def runner_up_text(self) -> str:
+        if self.runner_up is None or self.runner_up_speedup is None:
+            return "– (no other model)"
+        key = self.runner_up
+        return f"{key.model} / {key.pattern} / w{key.workers}: {markdown.times(self.runner_up_speedup)}"
+
+    @property
+    def behind_text(self) -> str:
+        return markdown.times(self.behind) if self.behind else "–"
+
+    @property
+    def texts(self) -> list[str]:
+        """The runner-up and how far behind it is, as table cells."""
+        return [self.runner_up_text, self.behind_text]
+
+
+def choose(runtime: RuntimeView, workload: str, kind: str = "cpu") -> Choice | None:
+    """The fastest bench of *workload* (by mean job time, among benches whose speedup over the serial
+    baseline is comparable and physically plausible), and the fastest plausible one of another model."""
     candidates = sorted(
-        ((key, bench) for key, bench in runtime.matrix("cpu") if key.workload == workload),
+        ((key, bench) for key, bench in runtime.matrix(kind) if key.workload == workload),
         key=lambda item: item[1].mean,
     )
-    skipped = 0
-    for key, _ in candidates:
+    plausible, skipped = [], 0
+    for key, bench in candidates:
         estimate = runtime.speedup(key)
         if estimate is None:
             continue
         if estimate.usable:
-            return key, estimate, skipped
-        skipped += 1
-    return None
+            plausible.append((key, bench, estimate))
+        elif not plausible:
+            skipped += 1
+    if not plausible:
+        return None
+    best_key, best_bench, best = plausible[0]
+    other = next((item for item in plausible if item[0].model != best_key.model), None)
+    if other is None:
+        return Choice(best_key, best, skipped, None, None, None)
+    return Choice(best_key, best, skipped, other[0], other[2], estimates.time_ratio(best_bench, other[1]))
 
 
-def _fit(runtime: RuntimeView, key: BenchKey, best: Estimate) -> tuple[str, str]:
+def fit(runtime: RuntimeView, choice: Choice) -> tuple[str, str]:
     """(recommended workers, Amdahl s) from the model's n-workers curve, or why not."""
+    key, best = choice.key, choice.speedup
     curve = {n: e for n, e in runtime.curve(key.workload, key.model).items() if e.usable}
     if len(curve) < MIN_COUNTS:
         return f"– (needs {MIN_COUNTS} worker counts, has {len(curve)})", "–"
@@ -40,33 +98,41 @@ def _fit(runtime: RuntimeView, key: BenchKey, best: Estimate) -> tuple[str, str]
         n for n, e in curve.items() if e.high is not None and best.low is not None and e.high >= best.low
     ]
     recommended = reaches[0] if reaches else key.workers
+    if runtime.suites.get(key) != "cpu":
+        return f"w{recommended}", "–"  # Amdahl's law describes CPU work shared out, not waiting
     fraction = stats.amdahl_serial_fraction(list(curve), [e.value for e in curve.values()])
     return f"w{recommended}", "–" if fraction is None else f"{fraction:.2f}"
 
 
-def best_models(view: MachineView) -> Section:
-    rows = []
+def choices(view: MachineView, kind: str) -> list[tuple[str, str, Choice, str, str]]:
+    """(runtime, workload, choice, recommended, Amdahl s) for every workload of *kind* on every runtime."""
+    found = []
     for tag, runtime in view.runtimes.items():
-        for workload in view.workloads():
-            found = _best(runtime, workload)
-            if found is None:
-                continue
-            key, estimate, skipped = found
-            recommended, fraction = _fit(runtime, key, estimate)
-            choice = f"{key.model} / {key.pattern} / w{key.workers}"
-            rows.append(
-                [str(tag), workload, choice, markdown.times(estimate), str(skipped), recommended, fraction]
-            )
-    if not rows:
-        return section(TITLE, ["No CPU-bound benches with a serial baseline in these results."])
-    lines = [
-        "Fastest (model, pattern, workers) by mean job time among plausible speedups (suspect ones are "
-        "passed over and counted); the recommended worker count is the smallest whose speedup interval "
-        "reaches the best one's; s is the Amdahl serial fraction fitted to that model's n-workers curve. "
-        f"Both need at least {MIN_COUNTS} worker counts.",
+        for workload in view.workloads(kind):
+            choice = choose(runtime, workload, kind)
+            if choice is not None:
+                found.append((str(tag), workload, choice, *fit(runtime, choice)))
+    return found
+
+
+def best_models(view: MachineView) -> Section:
+    lines = []
+    for kind, title in KINDS.items():
+        rows = [
+            [tag, workload, c.use, markdown.times(c.speedup), str(c.skipped), recommended, fraction, *c.texts]
+            for tag, workload, c, recommended, fraction in choices(view, kind)
+        ]
+        if rows:
+            lines += [f"### {title}", "", *markdown.table(HEADER, rows), ""]
+    if not lines:
+        return section(TITLE, ["No benches with a serial baseline in these results."])
+    intro = [
+        "Fastest (model, pattern, workers) by mean job time among plausible speedups over the serial "
+        "baseline (suspect ones are passed over and counted; I/O jobs of another task count are not "
+        "compared); the recommended worker count is the smallest whose speedup interval reaches the best "
+        "one's; s is the Amdahl serial fraction fitted to that model's n-workers curve (CPU-bound only). "
+        f"Both need at least {MIN_COUNTS} worker counts. The runner-up is the fastest plausible bench of "
+        "another model; its time over the best one's says how far behind it is (above 1: slower).",
         "",
-        *markdown.table(
-            ["runtime", "workload", "best", "speedup", "suspect passed over", "recommended", "Amdahl s"], rows
-        ),
     ]
-    return section(TITLE, lines)
+    return section(TITLE, intro + lines)

@@ -22,7 +22,7 @@ def interpreters_vs_processes(view: MachineView) -> Section:
     top = view.top_workers()
     if top is None:
         return section(title, ["No CPU-bound benches in these results."])
-    rows, findings = [], []
+    rows, findings, means = [], [], []
     for tag, runtime in view.runtimes.items():
         pairs: list[tuple[Bench, Bench]] = []
         for workload in view.workloads():
@@ -38,6 +38,7 @@ def interpreters_vs_processes(view: MachineView) -> Section:
                 pairs.append((fork, pool))
         if pairs:
             geo = estimates.geometric_mean(pairs)
+            means.append(f"- {tag}: {markdown.times(geo)} over {len(pairs)} workloads")
             findings.append(
                 f"On {tag}, a warm interpreters-pool job takes {markdown.times(geo)} the time of a warm "
                 f"processes-fork job at {top} workers (geometric mean over {len(pairs)} workloads)."
@@ -47,4 +48,7 @@ def interpreters_vs_processes(view: MachineView) -> Section:
         "",
         *markdown.table(["runtime", "workload", *CONTENDERS], rows),
     ]
+    if means:
+        heading = "Warm interpreters-pool job time / warm processes-fork job time, geometric mean:"
+        lines += ["", heading, "", *means]
     return section(title, lines, findings)

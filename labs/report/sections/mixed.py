@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from labs.analyse.runs import Bench
 from labs.report import estimates, markdown
 from labs.report.estimates import Estimate
+from labs.report.plots import LinePlot, Panel, interval_series
 from labs.report.section import Section, per_runtime
 from labs.report.sections.io import io_numbers
 from labs.report.view import MODEL_ORDER, MachineView, RuntimeView
 from labs.workloads import NAMES
 
 TITLE = "Mixed: each request followed by CPU work (the crossover)"
+STEM = "io-crossover"
 # The mixed workload's declared variants, in the registry's order (its knob's order): mixed-cpu0 ... 64.
 MIXED = tuple(name for name in NAMES if name.startswith("mixed-"))
 
@@ -49,18 +53,20 @@ def _runtime(runtime: RuntimeView) -> tuple[list[str], list[str]]:
         found = _beats_asyncio(benches[variant], rates[variant])
         if found:
             winner, estimate = found
-            return lines, [
+            finding = (
                 f"On {runtime.tag}, from {variant} on, {winner} overtakes asyncio: "
                 f"{markdown.rate(rates[variant][winner])} against {markdown.rate(rates[variant]['asyncio'])} "
                 f"requests/s (job time ratio {markdown.times(estimate)})."
-            ]
+            )
+            return [*lines, finding, ""], [finding]
     last = variants[-1]
     if "asyncio" not in rates[last]:
         return lines, []
-    return lines, [
+    finding = (
         f"On {runtime.tag}, no model beats asyncio beyond its 95% interval up to {last} "
         f"({markdown.rate(rates[last]['asyncio'])} requests/s, {markdown.n(benches[last]['asyncio'])})."
-    ]
+    )
+    return [*lines, finding, ""], [finding]
 
 
 def mixed(view: MachineView) -> Section:
@@ -70,4 +76,24 @@ def mixed(view: MachineView) -> Section:
         "",
     ]
     parts = (_runtime(runtime) for runtime in view.runtimes.values())
-    return per_runtime(TITLE, lines, parts, "No mixed I/O + CPU benches in these results.")
+    found = per_runtime(TITLE, lines, parts, "No mixed I/O + CPU benches in these results.")
+    panels = tuple(panel for panel in (_panel(rt) for rt in view.runtimes.values()) if panel.series)
+    if not panels:
+        return found
+    plot = LinePlot(STEM, "requests/s as CPU work per request grows", panels, "variant", "requests/s")
+    return replace(found, lines=(*found.lines, markdown.image(STEM)), plots=(plot,))
+
+
+def _panel(runtime: RuntimeView) -> Panel:
+    """Requests/s of each model across the mixed variants, with the interval of each job time."""
+    by_model: dict[str, dict[str, Estimate]] = {}
+    for key, bench in runtime.matrix("io"):
+        if key.workload in MIXED and key.model != "serial":
+            tasks = int(bench.metadata.get("lab_tasks", 0))
+            if tasks:
+                by_model.setdefault(key.model, {})[key.workload] = estimates.rate(bench, tasks)
+    series = []
+    for model in (m for m in MODEL_ORDER if m in by_model):
+        variants = [v for v in MIXED if v in by_model[model]]
+        series.append(interval_series(model, variants, [by_model[model][v] for v in variants]))
+    return Panel(str(runtime.tag), tuple(series))

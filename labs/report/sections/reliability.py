@@ -6,28 +6,17 @@ from collections import Counter
 
 from labs.analyse.runs import Bench
 from labs.report import estimates, markdown
+from labs.report.estimates import MAX_CV, MAX_PROCESS_SPREAD, MIN_PROCESSES
 from labs.report.section import Section, section
 from labs.report.view import MachineView
 
 TITLE = "How reliable these numbers are"
-MAX_CV = 0.10  # values spread more than 10% around their mean
-MIN_PROCESSES = 3  # fewer pyperf worker processes cannot show process-to-process variation
-MAX_PROCESS_SPREAD = 0.10  # process means further apart than this: the process, not the value, varies
 REASONS = ("CV", "few processes", "processes disagree")
 
 
 def problems(bench: Bench) -> dict[str, str]:
     """Why a bench's numbers are shaky (reason -> detail); empty when they are not."""
-    found = {}
-    cv = estimates.coefficient_of_variation(bench)
-    if cv > MAX_CV:
-        found["CV"] = f"CV {cv:.0%}"
-    if len(bench.processes) < MIN_PROCESSES:
-        found["few processes"] = f"{len(bench.processes)} process(es)"
-    means = bench.process_means
-    if len(means) > 1 and min(means) > 0 and max(means) / min(means) - 1 > MAX_PROCESS_SPREAD:
-        found["processes disagree"] = f"process means {max(means) / min(means) - 1:.0%} apart"
-    return found
+    return estimates.shaky(bench)
 
 
 def reliability(view: MachineView) -> Section:

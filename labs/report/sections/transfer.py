@@ -23,7 +23,7 @@ def _cell(channel: str, size: int, bench: Bench | None) -> str:
     latency = markdown.duration(estimates.mean_interval(bench))
     if channel in ZERO_COPY:
         return latency
-    return f"{latency} ({2 * size / bench.mean / 1e9:.3g} GB/s)"
+    return markdown.Cell(f"{latency} ({2 * size / bench.mean / 1e9:.3g} GB/s)", bench.mean, latency.flag)
 
 
 def _tables(data: dict[RuntimeTag, dict[tuple[str, int], Bench]]) -> tuple[list[str], list[str]]:

@@ -1,0 +1,89 @@
+"""The decision summary says nothing the tables below it do not: every number in it is checked against
+the appendix section it comes from, cell by cell, from the fixture runs."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from labs.analyse import runs as analysis
+from labs.report import markdown
+from labs.report.markdown import TableLine
+from labs.report.section import Section
+from labs.report.sections import SECTIONS
+from labs.report.view import build_view
+
+FIXTURES = Path(__file__).resolve().parents[1] / "data" / "results"
+MACHINE = "2cpu-3354490b"
+INTERVAL = re.compile(r"\d+\.\d+× \[\d+\.\d+, \d+\.\d+\] n=\d+x\d+")
+
+
+@pytest.fixture(scope="module")
+def sections() -> dict[str, Section]:
+    runs, problems = analysis.load(FIXTURES)
+    view = build_view(MACHINE, runs, problems)
+    return {compute.__name__: compute(view) for compute in SECTIONS}
+
+
+def tables(section: Section) -> list[markdown.Table]:
+    return [line.table for line in section.lines if isinstance(line, TableLine) and line.index == 0]
+
+
+def records(table: markdown.Table) -> list[dict[str, str]]:
+    return [dict(zip(table.header, row, strict=True)) for row in table.rows]
+
+
+def test_the_decision_summary_is_the_first_section(sections):
+    assert SECTIONS[0].__name__ == "decision"
+    assert sections["decision"].lead and not any(s.lead for name, s in sections.items() if name != "decision")
+
+
+def test_every_summary_row_equals_its_row_in_the_best_model_table(sections):
+    best = {(r["runtime"], r["workload"]): r for t in tables(sections["best_models"]) for r in records(t)}
+    summary = [r for t in tables(sections["decision"]) for r in records(t)]
+    assert len(summary) == len(best) >= 12  # every (runtime, workload) of the fixtures, CPU and I/O
+    for row in summary:
+        below = best[(row["runtime"], row["workload"])]
+        assert row["use"] == below["best"]
+        assert row["speedup [95% CI]"] == below["speedup"]
+        assert row["workers"] == below["recommended"]
+        assert row["runner-up"] == below["runner-up (another model)"]
+        assert row["runner-up time / best"] == below["runner-up time / best time"]
+        assert INTERVAL.fullmatch(row["speedup [95% CI]"].split(" ⚠")[0]), row
+
+
+def test_the_best_speedups_are_those_of_the_scaling_tables(sections):
+    # the appendix's scaling table holds every n-workers speedup: the summary's must be among them
+    scaling = {cell for t in tables(sections["scaling"]) for row in t.rows for cell in row}
+    summary = [r for t in tables(sections["decision"])[:1] for r in records(t)]
+    for row in summary:
+        if "/ n-workers /" in row["use"]:
+            assert row["speedup [95% CI]"] in scaling, row
+
+
+QUESTIONS = {
+    "The GIL's effect": "gil_effect",
+    "Free-threading's single-thread overhead": "single_thread_overhead",
+    "Subinterpreters vs processes": "interpreters_vs_processes",
+    "The I/O crossover": "mixed",
+}
+
+
+@pytest.mark.parametrize(("question", "name"), QUESTIONS.items(), ids=list(QUESTIONS.values()))
+def test_every_key_question_line_is_its_sections_findings_and_numbers(sections, question, name):
+    prefix = f"- **{question}:** "
+    (line,) = [line for line in sections["decision"].lines if line.startswith(prefix)]
+    found = sections[name]
+    assert found.findings and line == f"{prefix}{' '.join(found.findings)} ([details](#{found.anchor}))"
+    numbers = INTERVAL.findall(line)
+    assert numbers, line
+    body = "\n".join(found.lines)  # the section's own tables and text, not its findings
+    for number in numbers:
+        assert number in body, f"{number} of the summary is not in the {name} section"
+
+
+def test_leaving_the_machine_says_it_is_not_measured(sections):
+    (line,) = [line for line in sections["decision"].lines if line.startswith("- **Leaving the machine:**")]
+    assert "not measured" in line
