@@ -72,6 +72,7 @@ def bench_job(harness: Harness, stack: contextlib.ExitStack) -> None:
         lab_pattern=key.pattern,
         lab_workers=key.workers,
         lab_tasks=args.lab_size,
+        **workload.variant(),
     )
     if workload.kind == "io":
         harness.runner.metadata.update(

@@ -11,12 +11,19 @@ from labs.report.plots import LinePlot, Panel, interval_series
 from labs.report.section import Section, per_runtime
 from labs.report.sections.io import io_numbers
 from labs.report.view import MODEL_ORDER, MachineView, RuntimeView
-from labs.workloads import NAMES
 
 TITLE = "Mixed: each request followed by CPU work (the crossover)"
 STEM = "io-crossover"
-# The mixed workload's declared variants, in the registry's order (its knob's order): mixed-cpu0 ... 64.
-MIXED = tuple(name for name in NAMES if name.startswith("mixed-"))
+# Runs stored before benches recorded their variant (lab_variant_of, lab_variant): the mixed
+# workload's variants and CPU units then.
+LEGACY_VARIANTS = {"mixed-cpu0": 0.0, "mixed-cpu4": 4.0, "mixed-cpu16": 16.0, "mixed-cpu64": 64.0}
+
+
+def cpu_units(bench: Bench) -> float | None:
+    """The CPU units of a mixed-workload bench, None for any other bench."""
+    if bench.metadata.get("lab_variant_of") == "mixed":
+        return float(bench.metadata["lab_variant"])
+    return LEGACY_VARIANTS.get(str(bench.metadata.get("lab_workload")))
 
 
 def _beats_asyncio(benches: dict[str, Bench], rates: dict[str, float]) -> tuple[str, Estimate] | None:
@@ -30,12 +37,15 @@ def _beats_asyncio(benches: dict[str, Bench], rates: dict[str, float]) -> tuple[
 
 def _runtime(runtime: RuntimeView) -> tuple[list[str], list[str]]:
     benches: dict[str, dict[str, Bench]] = {}
+    units: dict[str, float] = {}
     for key, bench in runtime.matrix("io"):
-        if key.workload in MIXED and key.model != "serial":
+        found = cpu_units(bench)
+        if found is not None and key.model != "serial":
             benches.setdefault(key.workload, {})[key.model] = bench
+            units[key.workload] = found
     if not benches:
         return [], []
-    variants = [v for v in MIXED if v in benches]
+    variants = sorted(benches, key=units.__getitem__)
     rates = {v: {m: io_numbers(b).rate for m, b in benches[v].items()} for v in variants}
     models = [m for m in MODEL_ORDER if any(m in rates[v] for v in variants)]
     rows = []
@@ -87,13 +97,16 @@ def mixed(view: MachineView) -> Section:
 def _panel(runtime: RuntimeView) -> Panel:
     """Requests/s of each model across the mixed variants, with the interval of each job time."""
     by_model: dict[str, dict[str, Estimate]] = {}
+    units: dict[str, float] = {}
     for key, bench in runtime.matrix("io"):
-        if key.workload in MIXED and key.model != "serial":
+        found = cpu_units(bench)
+        if found is not None and key.model != "serial":
+            units[key.workload] = found
             tasks = int(bench.metadata.get("lab_tasks", 0))
             if tasks:
                 by_model.setdefault(key.model, {})[key.workload] = estimates.rate(bench, tasks)
     series = []
     for model in (m for m in MODEL_ORDER if m in by_model):
-        variants = [v for v in MIXED if v in by_model[model]]
+        variants = sorted(by_model[model], key=units.__getitem__)
         series.append(interval_series(model, variants, [by_model[model][v] for v in variants]))
     return Panel(str(runtime.tag), tuple(series))
