@@ -5,7 +5,8 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
-from labs.workloads.io.http_client import digest, get, get_async
+from labs.core.errors import RunError
+from labs.workloads.io.http_client import RequestFailed, digest, get, get_async
 from labs.workloads.io.local_server import LocalServer, settings
 from labs.workloads.io.server import page_bytes
 
@@ -17,9 +18,16 @@ SIZES = {"smoke": 8, "quick": 32, "default": 64}
 
 @contextlib.contextmanager
 def environment() -> Iterator[str]:
-    """A running server for the run; its URL goes into every task."""
+    """A running server for the run; its URL goes into every task.
+
+    A request that fails in the lab's own process (the serial phase runs there) comes back through
+    here: it is reported as one line naming the request, and the server's fate when it died."""
     with LocalServer() as server:
-        yield server.url
+        try:
+            yield server.url
+        except RequestFailed as exc:
+            gone = server.gone(wait=1.0)
+            raise RunError(f"{gone} during the run: {exc}" if gone else f"a request failed: {exc}") from None
 
 
 def make_tasks(size: int, url: str) -> list[tuple[str, int]]:

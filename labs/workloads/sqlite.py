@@ -9,6 +9,7 @@ import tempfile
 import threading
 from collections.abc import Iterator
 
+from labs.core.errors import RunError
 from labs.workloads.io.connections import per_thread
 
 KIND = "io"
@@ -24,15 +25,32 @@ def value(key: int) -> int:
     return key * 7919 % 1000
 
 
+def _no_room(what: str, exc: Exception) -> RunError:
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    return RunError(f"sqlite: {what}: {reason} (free space there, or set TMPDIR to a folder with room)")
+
+
 @contextlib.contextmanager
 def environment() -> Iterator[str]:
-    with tempfile.TemporaryDirectory(prefix="labs-sqlite-") as folder:
-        path = os.path.join(folder, "lab.db")
-        with contextlib.closing(sqlite3.connect(path)) as db:
-            db.execute("CREATE TABLE t (k INTEGER PRIMARY KEY, v INTEGER NOT NULL)")
-            db.executemany("INSERT INTO t VALUES (?, ?)", ((k, value(k)) for k in range(ROWS)))
-            db.commit()
-        yield path
+    """The database file, built in a temporary folder. A full or unwritable folder, or a query that
+    fails in the lab's own process (the serial phase runs there), is reported as one line."""
+    try:
+        folder = tempfile.TemporaryDirectory(prefix="labs-sqlite-")
+    except OSError as exc:
+        raise _no_room("cannot make a temporary folder", exc) from None
+    with folder as name:
+        path = os.path.join(name, "lab.db")
+        try:
+            with contextlib.closing(sqlite3.connect(path)) as db:
+                db.execute("CREATE TABLE t (k INTEGER PRIMARY KEY, v INTEGER NOT NULL)")
+                db.executemany("INSERT INTO t VALUES (?, ?)", ((k, value(k)) for k in range(ROWS)))
+                db.commit()
+        except (sqlite3.Error, OSError) as exc:
+            raise _no_room(f"cannot build the {ROWS:,}-row database {path}", exc) from None
+        try:
+            yield path
+        except sqlite3.Error as exc:
+            raise _no_room(f"a query on {path} failed", exc) from None
 
 
 def make_tasks(size: int, path: str) -> list[tuple[str, int, int]]:

@@ -117,7 +117,9 @@ def test_a_server_that_does_not_start_leaves_nothing_running(tmp_path):
     broken.write_text("#!/bin/sh\necho 'no such module: labs.workloads.io.server' >&2\nexit 1\n")
     broken.chmod(0o755)
     server = LocalServer(python=str(broken))
-    with pytest.raises(RunError, match=r"the HTTP server failed to start: no such module: labs\.workloads\.io\.server"):
+    with pytest.raises(
+        RunError, match=r"the HTTP server failed to start: no such module: labs\.workloads\.io\.server"
+    ):
         server.start()
     assert not server.alive()
 
@@ -173,6 +175,7 @@ def test_settings_are_checked_before_a_server_starts():
 def test_io_bench_records_throughput_latency_and_server_capacity(tmp_path):
     done = lab_command(
         "bench",
+        "--no-fingerprint",
         "--quick",
         "--suite",
         "matrix",
