@@ -14,7 +14,7 @@ run's times by the ratio of the two fingerprints and says so.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from labs.analyse.runs import Run
@@ -31,7 +31,7 @@ class Host:
     group: str
     static_id: str | None
     speed_class: int
-    fingerprint: dict[str, Any] | None
+    fingerprint: dict[str, Any] | None = field(compare=False)  # the first run's: the class's reference
 
     @property
     def label(self) -> str:
@@ -77,6 +77,13 @@ def assign(runs: list[Run]) -> dict[int, Host]:
     return hosts
 
 
+def same_host(a: Host, b: Host) -> bool:
+    """Whether two runs' numbers may be set side by side: one host, or one group where a side's speed
+    is unverified (runs from before fingerprints)."""
+    same_group = (a.machine, a.group) == (b.machine, b.group)
+    return same_group and (a == b or not a.speed_class or not b.speed_class)
+
+
 def check(chosen: list[Run], normalize: bool = False) -> tuple[list[Run], list[str]]:
     """The runs to compare (normalized copies when asked) and lines to print; UsageError, one line,
     when two runs ran on different hosts and normalizing was not asked for or is impossible."""
@@ -84,8 +91,7 @@ def check(chosen: list[Run], normalize: bool = False) -> tuple[list[Run], list[s
     base, notes, result = chosen[0], [], [chosen[0]]
     for other in chosen[1:]:
         a, b = hosts[id(base)], hosts[id(other)]
-        same_group = (a.machine, a.group) == (b.machine, b.group)
-        if same_group and (a == b or not a.speed_class or not b.speed_class):
+        if same_host(a, b):
             if a != b:
                 unverified = "same host facts, speed unverified (no fingerprint)"
                 notes.append(f"note: {other.label} and {base.label}: {unverified}")

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from labs.analyse import hosts
 from labs.analyse.runs import Bench, Run
 from labs.compat import store as compat_store
 from labs.core.tag import RuntimeTag
@@ -139,6 +140,8 @@ class MachineView:
     all_runs: list[Run]  # every stored run of the machine, for the history listing
     left_out: list[str]
     compat: list[dict[str, Any]] = field(default_factory=list)  # results/<machine>/compat/, oldest first
+    host_of: dict[int, hosts.Host] = field(default_factory=dict)  # id(run) -> the host it ran on
+    host: hosts.Host | None = None  # the one host this report's numbers come from
 
     @property
     def tags(self) -> list[RuntimeTag]:
@@ -194,11 +197,18 @@ def build_view(machine: str, runs: list[Run], problems: list[str]) -> MachineVie
     valid = [r for r in measured if RuntimeTag.is_valid(r.tag)]
     left_out += [f"{r.tag}/{r.path.name}: not a runtime tag folder" for r in measured if r not in valid]
     mode = max((run_mode(r) for r in valid), key=lambda m: MODE_RANK.get(m, -1), default="default")
+    # One host per report: the newest run's. Names do not identify hosts (labs.analyse.hosts).
+    found = hosts.assign(runs)
+    newest = max(valid, key=lambda r: r.started, default=None)
+    host = found[id(newest)] if newest else None
     runtimes: dict[RuntimeTag, RuntimeView] = {}
     for run in sorted(valid, key=lambda r: r.started):
         tag = RuntimeTag.parse(run.tag)
         if run_mode(run) != mode:
             left_out.append(f"{run.tag}/{run.path.name}: a {run_mode(run)} run; this report uses {mode} runs")
+            continue
+        if host is not None and not hosts.same_host(found[id(run)], host):
+            left_out.append(f"{run.tag}/{run.path.name}: ran on another host ({found[id(run)].label})")
             continue
         view = runtimes.setdefault(tag, RuntimeView(tag, mode, run.record))
         benches, unknown = _keyed(run)
@@ -212,7 +222,7 @@ def build_view(machine: str, runs: list[Run], problems: list[str]) -> MachineVie
     left_out += _missing(ordered, {RuntimeTag.parse(r.tag) for r in valid})
     # the probe's files sit beside the runtime folders: results/<machine>/compat/ (not runs)
     compat, refused = compat_store.load(runs[0].path.parent.parent) if runs else ([], [])
-    return MachineView(machine, mode, ordered, runs, left_out + refused, compat)
+    return MachineView(machine, mode, ordered, runs, left_out + refused, compat, found, host)
 
 
 def _missing(runtimes: dict[RuntimeTag, RuntimeView], stored: set[RuntimeTag]) -> list[str]:

@@ -2,55 +2,12 @@
 
 from __future__ import annotations
 
-import random
-from pathlib import Path
-
 import pytest
+from synthetic_runs import FAST, run, slower
 
 from labs.analyse import compare, hosts
-from labs.analyse.runs import parse_run
 from labs.core import machine
 from labs.core.errors import UsageError
-
-FAST = {
-    "python": "3.13.5 default GCC 12.2.0",
-    "seconds": {"integer": 0.2, "float": 0.2, "memory": 0.1, "syscall": 0.2},
-}
-
-
-def slower(fingerprint, factor):
-    return {**fingerprint, "seconds": {k: v * factor for k, v in fingerprint["seconds"].items()}}
-
-
-def run(started, speed=1.0, fingerprint=FAST, kernel="Linux 6.18.44-fc-v669", seed=0):
-    """A stored run of 3 benches x 5 processes x 3 values, every time scaled by *speed*."""
-    rng = random.Random(seed)
-    benches = []
-    for name, workload in (
-        ("fib/serial/n-workers/w1", "fib"),
-        ("nbody/serial/n-workers/w1", "nbody"),
-        ("x", "x"),
-    ):
-        runs = [{"values": [speed * 0.05 * rng.lognormvariate(0, 0.01) for _ in range(3)]} for _ in range(5)]
-        metadata = {"name": name, "lab_kind": "cpu", "lab_workload": workload, "lab_model": "serial"}
-        benches.append({"metadata": {**metadata, "lab_pattern": "n-workers", "lab_workers": 1}, "runs": runs})
-    record = {
-        "machine": "2cpu-test",
-        "started": started,
-        "mode": "default",
-        "runtime": {
-            "tag": "3.13",
-            "version": "3.13.5",
-            "os": kernel,
-            "cpu_model": "AMD EPYC",
-            "cpu_count": 2,
-        },
-    }
-    if fingerprint is not None:
-        record["fingerprint"] = {"start": slower(fingerprint, speed), "end": slower(fingerprint, speed)}
-    return parse_run(
-        Path(f"/r/2cpu-test/3.13/{started}.json"), {"version": "1.0", "benchmarks": benches, "labs": record}
-    )
 
 
 def test_fingerprints_2_5x_apart_are_two_hosts_of_one_machine_id():

@@ -10,11 +10,13 @@ from pathlib import Path
 import pytest
 from conftest import lab_command
 from report_fixtures import write_fixture_reports
+from synthetic_runs import run
 
 from labs.analyse import runs as analysis
 from labs.report import build, plots
 from labs.report.estimates import Estimate, check_physics
 from labs.report.sections import SECTIONS
+from labs.report.sections.setup import setup
 from labs.report.view import build_view
 
 FIXTURES = Path(__file__).resolve().parents[1] / "data" / "results"
@@ -193,3 +195,13 @@ def test_report_with_no_results_is_a_clear_error(tmp_path):
         done.stderr.strip()
         == f"ERROR: no results to report under {str(tmp_path)!r}: run `nox -s bench` first"
     )
+
+
+def test_a_report_reads_one_host_and_names_the_others(tmp_path):
+    """Same machine id, a 2.5x slower host: its run is left out by name, never mixed into the numbers."""
+    fast, slow, fast_again = run("2026-01-01"), run("2026-01-02", speed=2.5), run("2026-01-03", seed=1)
+    view = build_view("2cpu-test", [fast, slow, fast_again], [])
+    assert view.host is not None and view.host == view.host_of[id(fast)]
+    assert any("2026-01-02.json: ran on another host" in line for line in view.left_out)
+    text = "\n".join(setup(view).lines)
+    assert "speed class 1) **(this report)**" in text and "speed class 2)" in text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from labs.analyse import hosts
 from labs.report import markdown
 from labs.report.section import Section, section
 from labs.report.view import MachineView
@@ -55,4 +56,45 @@ def setup(view: MachineView) -> Section:
                 f"**Warning:** {default} is {versions[0]} but {free} is {versions[1]}: "
                 "single-thread comparisons between them mix two patch releases.",
             ]
-    return section("Setup", lines)
+    return section("Setup", [*lines, *_hosts(view)])
+
+
+def _fingerprint(host: hosts.Host) -> str:
+    if not host.fingerprint:
+        return "none recorded"
+    seconds = host.fingerprint.get("seconds", {})
+    return ", ".join(f"{name} {value * 1e3:.0f} ms" for name, value in seconds.items())
+
+
+def _hosts(view: MachineView) -> list[str]:
+    """Every host seen under this machine id (told apart by speed), which one this report reads, and
+    the runs whose speed moved while they ran."""
+    seen: dict[hosts.Host, list[str]] = {}
+    for run in sorted(view.all_runs, key=lambda r: r.started):
+        seen.setdefault(view.host_of[id(run)], []).append(run.started)
+    rows = [
+        [
+            host.label + (" **(this report)**" if view.host and hosts.same_host(host, view.host) else ""),
+            str(len(started)),
+            f"{started[0]} .. {started[-1]}",
+            _fingerprint(host),
+        ]
+        for host, started in seen.items()
+    ]
+    disturbed = [
+        f"{run.tag}/{run.path.name} (speed moved {run.record['fingerprint'].get('drift', 0):.0%})"
+        for run in view.all_runs
+        if isinstance(run.record.get("fingerprint"), dict) and run.record["fingerprint"].get("disturbed")
+    ]
+    lines = [
+        "",
+        "Hosts seen under this machine id: one name can hide several hosts, so runs are grouped by "
+        "kernel and CPU, then by a speed fingerprint taken at both ends of every run (integer, float, "
+        "memory and system-call kernels; another host when one differs by more than 10%). Only this "
+        "report's host is read; runs from before fingerprints are marked speed unverified.",
+        "",
+        *markdown.table(["host", "runs", "started (UTC)", "fingerprint (seconds per kernel)"], rows),
+    ]
+    if disturbed:
+        lines += ["", "Disturbed runs (the machine's speed moved during the run): " + "; ".join(disturbed)]
+    return lines
