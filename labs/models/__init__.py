@@ -11,6 +11,7 @@ import functools
 import importlib
 
 from labs.core.errors import UsageError
+from labs.core.plugin import Registry
 from labs.models.base import Model
 
 __all__ = ["Model", "available", "get", "names"]
@@ -20,22 +21,18 @@ MODULES = ("serial", "threads", "asyncio_loop", "processes", "interpreters_pool"
 
 
 @functools.cache
-def _registry() -> dict[str, type[Model]]:
-    return {
-        cls.name: cls for module in MODULES for cls in importlib.import_module(f"labs.models.{module}").MODELS
-    }
+def _registry() -> Registry[type[Model]]:
+    classes = [cls for module in MODULES for cls in importlib.import_module(f"labs.models.{module}").MODELS]
+    return Registry("model", *classes)
 
 
 def names() -> list[str]:
-    return list(_registry())
+    return list(_registry().names())
 
 
 def get(name: str) -> type[Model]:
     """The model class called *name*, or a UsageError listing the valid names."""
-    try:
-        return _registry()[name]
-    except KeyError:
-        raise UsageError(f"unknown model {name!r}; valid: {', '.join(_registry())}") from None
+    return _registry().get(name)
 
 
 def available(name: str) -> type[Model]:

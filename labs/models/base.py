@@ -13,6 +13,8 @@ from abc import ABC, abstractmethod
 from concurrent.futures import Future
 from typing import Any, Protocol
 
+from labs.core.plugin import Plugin
+
 
 class Channel(Protocol):
     """A queue a pipeline can pass between the lab and the model's workers."""
@@ -27,8 +29,9 @@ class Channel(Protocol):
 Empty = queue.Empty
 
 
-class Model(ABC):
-    """An execution model with a fixed number of workers."""
+class Model(Plugin, ABC):
+    """An execution model with a fixed number of workers: a plug-in like carriers and rungs (start,
+    close, ``with``), whose ``close`` is a shutdown that waits for running calls."""
 
     name: str = ""
     description: str = ""
@@ -67,6 +70,9 @@ class Model(ABC):
     @abstractmethod
     def shutdown(self, *, abandon: bool = False) -> None:
         """Stop the workers. With *abandon*, do not wait for running calls (kill what can be killed)."""
+
+    def close(self) -> None:
+        self.shutdown()
 
     def until(self, deadline: float) -> contextlib.AbstractContextManager[None]:
         """A job runs inside this block; *deadline* is its time.monotonic() limit.
