@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import lab_command
+from labtest import lab_command
 
 from labs.analyse import stats
 from labs.store import runs as results

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import lab_command
+from labtest import lab_command
 
 from labs.analyse import runs as analysis
 from labs.core.errors import UsageError

@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT
+from labtest import ROOT
 
 from labs import models
 from labs.cli import main as cli

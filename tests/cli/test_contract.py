@@ -15,9 +15,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import session_processes
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from labtest import session_processes
 
 ROOT = Path(__file__).resolve().parents[2]
 NASTY = ["", "0", "-1", "1", "2", "nan", "inf", "1e309", "abc", ",", "1,,2", "../../x", "9" * 30, "é", "-"]

@@ -19,7 +19,7 @@ import threading
 import time
 
 import pytest
-from conftest import ROOT, session_processes
+from labtest import ROOT, session_processes
 
 from labs import models
 from labs.cli import signals

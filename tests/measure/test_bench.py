@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pyperf
 import pytest
-from conftest import lab_command
+from labtest import lab_command
 
 from labs.core import machine, runtime
 from labs.measure import fingerprint

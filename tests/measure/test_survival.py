@@ -92,7 +92,11 @@ def test_a_stop_signal_keeps_every_finished_bench_and_leaves_nothing_running(tmp
 def test_after_sigkill_nothing_runs_on_and_resume_measures_only_what_is_missing(tmp_path):
     process = start_bench(tmp_path, "-w", "fib,nbody", "-m", "serial,processes-forkserver")
     read_until(process, "[1/")
-    time.sleep(1.0)  # into the forkserver bench: a forkserver, its workers and a resource tracker exist
+    # into the forkserver bench: wait until a forkserver, its workers and a resource tracker exist
+    deadline = time.monotonic() + 60
+    while len(tree := proctree.descendants(process.pid)) < 4 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.2)  # the workers' own children, if any
     tree = proctree.descendants(process.pid)
     process.kill()
     process.communicate(timeout=30)
@@ -114,7 +118,8 @@ def test_after_sigkill_nothing_runs_on_and_resume_measures_only_what_is_missing(
     (path,) = stored(tmp_path)
     data = json.loads(path.read_text())
     assert data["labs"]["resumed_from"] == journal_path.name and not journal_path.exists()
-    assert len(pyperf.BenchmarkSuite.load(str(path)).get_benchmark_names()) == 4
+    names = pyperf.BenchmarkSuite.load(str(path)).get_benchmark_names()
+    assert len(names) == 6  # 2 serial, 2 forkserver, each with the serial baseline timed beside it
 
 
 def test_a_working_directory_deleted_under_the_run_loses_nothing(tmp_path):
@@ -141,14 +146,14 @@ def full_disk(tmp_path):
         pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip() or done.returncode}")
     try:
         (mount / "results").mkdir()
-        with open(mount / "filler", "wb") as filler:
+        with open(mount / "filler", "wb", buffering=0) as filler:  # nothing left for close() to flush
             try:
                 while True:
                     filler.write(b"x" * 1024)
                     filler.flush()
             except OSError:
                 pass
-        (mount / "filler").truncate((mount / "filler").stat().st_size - 2048)  # room for the probe only
+        os.truncate(mount / "filler", (mount / "filler").stat().st_size - 2048)  # room for the probe only
         yield mount
     finally:
         subprocess.run(["umount", "-l", str(mount)], check=False)

@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import lab_command
+from labtest import lab_command
 from report_fixtures import write_fixture_reports
 from synthetic_runs import run
 

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import lab_command
+from labtest import lab_command
 
 from labs import models, workloads
 from labs.core import lab, patterns

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, lab_command
+from labtest import ROOT, lab_command
 
 from labs.core import proctree
 from labs.workloads.io import local_server
