@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from labs.analyse import runs as analysis
+from labs.core.errors import RunError
 from labs.report import html, plots
 from labs.report.section import Section
 from labs.report.sections import SECTIONS
@@ -65,11 +66,19 @@ def report(view: MachineView, out_dir: Path, sections: list[Section] | None = No
 
 
 def write_reports(root: Path) -> tuple[list[Path], list[str]]:
-    """Write REPORT.md (and plots) for each machine under *root*; (paths written, problems)."""
+    """Write REPORT.md and REPORT.html (and plots) for each machine folder under *root*; (paths written,
+    problems). A report goes where its runs were found, never where a file says it belongs: result
+    files are untrusted input."""
     runs, problems = analysis.load(root)
     written = []
-    for machine in sorted({r.machine for r in runs}):
-        machine_runs = [r for r in runs if r.machine == machine]
+    for folder in sorted({r.path.parent.parent for r in runs}):
+        machine = folder.name
+        machine_runs = [r for r in runs if r.path.parent.parent == folder]
+        problems += [
+            f"{r.tag}/{r.path.name}: says machine {r.machine!r} but is filed under {machine!r}"
+            for r in machine_runs
+            if r.machine != machine
+        ]
         if not any(r.benches for r in machine_runs):
             problems.append(f"{machine}: no run with measured benches")
             continue
@@ -77,11 +86,13 @@ def write_reports(root: Path) -> tuple[list[Path], list[str]]:
         if not view.runtimes:
             problems.append(f"{machine}: no measured run under a runtime tag folder (3.13, 3.13t, ...)")
             continue
-        out_dir = root / machine
         sections = [compute(view) for compute in SECTIONS]
-        text, _ = report(view, out_dir, sections)
-        page = html.render(view, sections, html.plotly_js())
-        written += [_replace(out_dir / "REPORT.md", text), _replace(out_dir / "REPORT.html", page)]
+        try:
+            text, _ = report(view, folder, sections)
+            page = html.render(view, sections, html.plotly_js())
+            written += [_replace(folder / "REPORT.md", text), _replace(folder / "REPORT.html", page)]
+        except OSError as exc:
+            raise RunError(f"cannot write the report in {str(folder)!r}: {exc.strerror or exc}") from None
     return written, problems
 
 

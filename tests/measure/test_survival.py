@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -176,3 +177,53 @@ def test_a_full_disk_sends_the_run_to_a_named_fallback(tmp_path, full_disk):
     (path,) = (rescue_root / "gil-lab-rescued").glob("*/*/*.json")
     assert str(path) in done.stdout
     assert len(pyperf.BenchmarkSuite.load(str(path)).get_benchmark_names()) == 2
+
+
+def test_a_results_directory_turned_read_only_mid_run_loses_nothing(tmp_path):
+    mount = tmp_path / "results"
+    mount.mkdir()
+    if subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(mount)], capture_output=True
+    ).returncode:
+        pytest.skip("cannot mount a tmpfs here (needs root)")
+    rescue_root = tmp_path / "tmp"
+    rescue_root.mkdir()
+    try:
+        process = start_bench(
+            tmp_path, "-w", "fib,nbody,wordcount", "-m", "serial", env={"TMPDIR": str(rescue_root)}
+        )
+        read_until(process, "[1/")
+        subprocess.run(["mount", "-o", "remount,ro", str(mount)], check=True)
+        out, err = process.communicate(timeout=120)
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+    assert process.returncode == 1 and "Traceback" not in err
+    assert "journal stopped" in out and "fallback" in out
+    (path,) = (rescue_root / "gil-lab-rescued").glob("*/*/*.json")
+    assert len(pyperf.BenchmarkSuite.load(str(path)).get_benchmark_names()) == 3
+
+
+def test_sigkill_during_an_io_bench_takes_its_server_along_and_the_next_run_sweeps_its_folder(tmp_path):
+    process = start_bench(tmp_path, "-w", "download", "-m", "serial,threads", "-n", "4")
+    read_until(process, "[1/")
+    deadline = time.monotonic() + 60
+    while not any(b"labs.workloads.io.server" in _cmdline(pid) for pid in proctree.descendants(process.pid)):
+        assert time.monotonic() < deadline, "the bench never started its HTTP server"
+        time.sleep(0.05)
+    tree = proctree.descendants(process.pid)
+    killed = process.pid
+    process.kill()
+    process.communicate(timeout=30)
+    assert none_left(tree) == []
+    stale = list(Path(tempfile.gettempdir()).glob(f"labs-bench-{killed}-*"))
+    assert stale, "a killed driver leaves its work folder (SIGKILL runs no clean-up)"
+    again = start_bench(tmp_path, "-w", "fib", "-m", "serial")
+    again.communicate(timeout=120)
+    assert again.returncode == 0 and not any(folder.exists() for folder in stale)
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""

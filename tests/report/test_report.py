@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -205,3 +206,49 @@ def test_a_report_reads_one_host_and_names_the_others(tmp_path):
     assert any("2026-01-02.json: ran on another host" in line for line in view.left_out)
     text = "\n".join(setup(view).lines)
     assert "speed class 1) **(this report)**" in text and "speed class 2)" in text
+
+
+def test_a_report_goes_where_its_runs_were_found_whatever_the_files_say(tmp_path):
+    """A file's labs.machine is untrusted: "../../x" once sent REPORT.md outside --results."""
+    source = next((FIXTURES / MACHINE / "3.13").glob("*.json"))
+    data = json.loads(source.read_text())
+    data["labs"]["machine"] = "elsewhere"
+    (tmp_path / "results" / "mine" / "3.13").mkdir(parents=True)
+    (tmp_path / "results" / "mine" / "3.13" / source.name).write_text(json.dumps(data))
+    done = lab_command("report", "--results", str(tmp_path / "results"))
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "results" / "mine" / "REPORT.md").exists()
+    assert "says machine 'elsewhere' but is filed under 'mine'" in done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results"]
+
+
+def test_a_plain_pyperf_file_says_its_gil_state_is_unknown(tmp_path):
+    source = next((FIXTURES / MACHINE / "3.13").glob("*.json"))
+    data = json.loads(source.read_text())
+    data["labs"] = {}  # what pyperf alone would have written: no runtime facts
+    for bench in data["benchmarks"]:
+        for name in ("lab_gil_enabled", "lab_free_threaded_build"):
+            bench["metadata"].pop(name, None)
+    (tmp_path / MACHINE / "3.13").mkdir(parents=True)
+    (tmp_path / MACHINE / "3.13" / source.name).write_text(json.dumps(data))
+    runs, problems = analysis.load(tmp_path)
+    view = build_view(MACHINE, runs, problems)
+    row = next(line for line in setup(view).lines if line.startswith("| 3.13 |"))
+    assert "| unknown | unknown |" in row
+
+
+def test_a_report_that_cannot_be_written_is_one_line(tmp_path):
+    mount = tmp_path / "ro"
+    mount.mkdir()
+    if subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)], capture_output=True
+    ).returncode:
+        pytest.skip("cannot mount a tmpfs here (needs root)")
+    try:
+        shutil.copytree(FIXTURES, mount, dirs_exist_ok=True)
+        subprocess.run(["mount", "-o", "remount,ro", str(mount)], check=True)
+        done = lab_command("report", "--results", str(mount))
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines()[-1].startswith("ERROR: cannot write the report in")

@@ -21,6 +21,10 @@ HEADER = [
 ]
 
 
+def _known(fact: object, yes: str, no: str) -> str:
+    return yes if fact is True else no if fact is False else "unknown"
+
+
 def setup(view: MachineView) -> Section:
     first = next(iter(view.runtimes.values()))
     facts = first.facts
@@ -37,8 +41,8 @@ def setup(view: MachineView) -> Section:
             [
                 str(tag),
                 runtime.version,
-                "free-threaded" if rt.get("free_threaded_build") else "default",
-                "on" if rt.get("gil_enabled") else "off",
+                _known(rt.get("free_threaded_build"), "free-threaded", "default"),
+                _known(rt.get("gil_enabled"), "on", "off"),  # a plain pyperf file does not say
                 str(rt.get("PYTHON_GIL") or "unset"),
                 str(rt.get("interpreters_api") or "unavailable"),
                 runtime.mode,
