@@ -25,6 +25,7 @@ from labs.store import validate
 
 DROPPED_METADATA = ("hostname", "boot_time", "uptime")
 ROOT = Path(__file__).resolve().parent.parent
+COMPAT_FOLDER = "compat"  # results/<machine>/compat/: labs.compat's probe results, not runs
 
 
 def machine_id() -> str:
@@ -89,8 +90,11 @@ def utc_stamp(now: datetime.datetime | None = None) -> str:
 def save_run(root: Path, runtime_tag: str, suite_json: dict[str, Any], labs_record: dict[str, Any]) -> Path:
     """Write one run atomically under *root*; never overwrite. Returns the new file's path."""
     folder = check_writable(root / labs_record["machine"] / runtime_tag)
-    document = scrub({**suite_json, "labs": labs_record})
-    stamp = labs_record["started"]
+    return write_new_json(folder, labs_record["started"], scrub({**suite_json, "labs": labs_record}))
+
+
+def write_new_json(folder: Path, stamp: str, document: dict[str, Any]) -> Path:
+    """*document* as folder/<stamp>.json, or <stamp>-N.json when taken: atomic, never overwriting."""
     fd, temporary = tempfile.mkstemp(dir=folder, prefix=".partial-", suffix=".json")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as file:
@@ -114,8 +118,11 @@ MAX_FILE_BYTES = 256 << 20  # far above any real run; refuses a runaway or hosti
 
 
 def iter_run_files(root: Path) -> list[Path]:
-    """results/<machine>/<tag>/*.json, leaving out the temporary files of a save in progress."""
-    return sorted(p for p in root.glob("*/*/*.json") if not p.name.startswith("."))
+    """results/<machine>/<tag>/*.json, leaving out the temporary files of a save in progress and the
+    compatibility probe's files (results/<machine>/compat/, not benchmark runs)."""
+    return sorted(
+        p for p in root.glob("*/*/*.json") if not p.name.startswith(".") and p.parent.name != COMPAT_FOLDER
+    )
 
 
 def load_run(path: Path) -> dict[str, Any]:

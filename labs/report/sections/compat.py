@@ -21,6 +21,9 @@ def _findings(cells: dict[tuple[str, str], dict[str, Any]]) -> list[str]:
         "gil": "re-enable the GIL on a free-threaded build",
         "subinterpreter": "refuse to load in a subinterpreter with its own GIL",
     }
+    # The sample size, as every finding of the report states one: probes of packages on runtimes
+    packages, runtimes = len({p for p, _ in cells}), len({r for _, r in cells})
+    sample = f"n={len(cells)} probes of {packages} packages on {runtimes} runtimes"
     findings = []
     for check, what in kinds.items():
         hits = sorted(
@@ -31,7 +34,7 @@ def _findings(cells: dict[tuple[str, str], dict[str, Any]]) -> list[str]:
             }
         )
         if hits:
-            findings.append(f"{len(hits)} probed package(s) {what}: {', '.join(hits)}.")
+            findings.append(f"{len(hits)} probed package(s) {what}: {', '.join(hits)} ({sample}).")
     no_wheel = sorted(
         {
             f"{package} on {runtime}"
@@ -41,7 +44,7 @@ def _findings(cells: dict[tuple[str, str], dict[str, Any]]) -> list[str]:
         }
     )
     if no_wheel:
-        findings.append(f"No wheel, so a compiler is needed: {', '.join(no_wheel)}.")
+        findings.append(f"No wheel, so a compiler is needed: {', '.join(no_wheel)} ({sample}).")
     return findings
 
 

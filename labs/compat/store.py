@@ -1,0 +1,67 @@
+"""results/<machine>/compat/<UTC>.json: the probe's results, written like runs (atomic, never
+overwritten, scrubbed of host and home paths) and read back for the report as untrusted input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from labs.store import runs, validate
+
+KIND = "labs-compat"
+FORMAT = 1
+NAMES = ("package", "runtime")
+CHECK_FIELDS = ("wheel", "import", "gil", "subinterpreter", "threads")
+
+
+def save(root: Path, document: dict[str, Any]) -> Path:
+    """Write *document* under root/<machine>/compat/; returns the new file's path."""
+    folder = runs.check_writable(root / document["machine"] / runs.COMPAT_FOLDER)
+    return runs.write_new_json(folder, document["started"], runs.scrub(document))
+
+
+def check(data: Any) -> None:
+    """ValueError unless *data* has the shape the report reads (cells of string-keyed checks)."""
+    if not isinstance(data, dict) or data.get("kind") != KIND:
+        raise ValueError(f"not a compatibility result (no 'kind': {KIND!r})")
+    cells = data.get("cells")
+    if not isinstance(cells, list) or not isinstance(data.get("started"), str):
+        raise ValueError("'cells' must be a list and 'started' a string")
+    for cell in cells:
+        if not isinstance(cell, dict) or not all(
+            isinstance(cell.get(k), str) for k in ("package", "runtime")
+        ):
+            raise ValueError("every cell needs a 'package' and a 'runtime' string")
+        for name in CHECK_FIELDS:
+            value = cell.get(name)
+            if not isinstance(value, dict) or not isinstance(value.get("status"), str):
+                raise ValueError(f"cell {cell['package']}/{cell['runtime']}: {name!r} has no status")
+
+
+def load(machine_folder: Path) -> tuple[list[dict[str, Any]], list[str]]:
+    """Every valid compatibility file of one machine, oldest first, and one line per file refused."""
+    documents, problems = [], []
+    folder = machine_folder / runs.COMPAT_FOLDER
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        if path.name.startswith("."):
+            continue
+        try:
+            if path.stat().st_size > runs.MAX_FILE_BYTES:
+                raise ValueError("too large for a result file")
+            data = json.loads(path.read_text(encoding="utf-8"), parse_constant=validate.refuse_constant)
+            check(data)
+        except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+            problems.append(f"compat/{path.name}: {exc}")
+            continue
+        documents.append({**data, "source": f"compat/{path.name}"})
+    return sorted(documents, key=lambda d: d["started"]), problems
+
+
+def latest_cells(documents: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
+    """(package, runtime) -> the newest cell stored for it: a later probe replaces an earlier one."""
+    cells: dict[tuple[str, str], dict[str, Any]] = {}
+    for document in documents:
+        for cell in document["cells"]:
+            cells[(cell["package"], cell["runtime"])] = cell
+    return cells
