@@ -78,10 +78,14 @@ def assign(runs: list[Run]) -> dict[int, Host]:
 
 
 def same_host(a: Host, b: Host) -> bool:
-    """Whether two runs' numbers may be set side by side: one host, or one group where a side's speed
-    is unverified (runs from before fingerprints)."""
+    """Whether two runs' numbers may be set side by side: one host, or one group where the speeds
+    cannot be compared (a run from before fingerprints, or fingerprints taken by two interpreters)."""
     same_group = (a.machine, a.group) == (b.machine, b.group)
-    return same_group and (a == b or not a.speed_class or not b.speed_class)
+    if not same_group:
+        return False
+    if a == b or not a.fingerprint or not b.fingerprint:
+        return True
+    return machine.differ(a.fingerprint, b.fingerprint) is None
 
 
 def check(chosen: list[Run], normalize: bool = False) -> tuple[list[Run], list[str]]:

@@ -14,6 +14,7 @@ import json
 import math
 import os
 import signal
+import statistics
 import subprocess
 import sys
 import time
@@ -26,7 +27,7 @@ import pyperf
 from pyperf import _cli  # pyperf's check command, so the lab reports exactly what pyperf would
 
 from labs.core import runtime
-from labs.core.errors import RunError
+from labs.core.errors import RunError, RunTimeout
 from labs.measure import sampler
 from labs.measure.harness import read_outcome
 from labs.plan.matrix import BenchSpec
@@ -93,7 +94,7 @@ def spawn(command: list[str], deadline: float, outcome: Path, deadline_says: str
     try:
         _, stderr = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        raise RunError(deadline_says) from None
+        raise RunTimeout(deadline_says) from None
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)  # whatever the bench left: pool workers, a server
@@ -132,9 +133,12 @@ def measure(measurement: Measurement, mode: str) -> tuple[list[dict[str, Any]], 
     sample, facts, version = _sample(measurement, precision)
     reasons = suspect_reasons(spec, sample)
     if reasons and mode != "quick":  # a fault, not a finding: measure again from scratch, once
-        sample, facts, version = _sample(measurement, precision)
-        facts["lab_remeasured_because"] = "; ".join(reasons)
-        reasons = suspect_reasons(spec, sample)
+        try:
+            sample, facts, version = _sample(measurement, precision)
+            facts["lab_remeasured_because"] = "; ".join(reasons)
+            reasons = suspect_reasons(spec, sample)
+        except RunTimeout:  # no time left for a second sample: keep the first, flagged
+            facts["lab_remeasure_skipped"] = "the bench's time ran out"
     if reasons:
         facts["lab_suspect"] = "; ".join(reasons)
     benches = [_bench(spec.key.name, sample.runs, {**facts, **spec.key.metadata()})]
@@ -146,13 +150,16 @@ def measure(measurement: Measurement, mode: str) -> tuple[list[dict[str, Any]], 
 
 
 def _sample(measurement: Measurement, precision: sampler.Precision) -> tuple[sampler.Sample, dict, str]:
-    spec, version = measurement.spec, ["1.0"]
+    spec, version, repeat = measurement.spec, ["1.0"], []
 
     def one_process() -> tuple[dict[str, Any], dict[str, Any] | None]:
         options = ["--worker", "--values", str(precision.values), "--warmups", str(precision.warmups)]
-        data, baseline_file = measurement.process([*options, "--loops", "1"], paired=spec.paired)
+        options += ["--loops", "1", *(["--lab-repeat", str(repeat[0])] if repeat else [])]
+        data, baseline_file = measurement.process(options, paired=spec.paired)
         version[0] = str(data.get("version", "1.0"))
         (run,) = _runs_of(data)
+        if not repeat and "lab_repeat" in run["metadata"]:  # the first process calibrated for all
+            repeat.append(int(run["metadata"]["lab_repeat"]))
         if not spec.paired:
             return run, None
         timed = json.loads(baseline_file.read_text())
@@ -202,8 +209,11 @@ def _baseline(spec: BenchSpec, sample: sampler.Sample, facts: dict[str, Any]) ->
         {**run, "metadata": {k: v for k, v in run["metadata"].items() if k not in model_keys}}
         for run in sample.baseline_runs
     ]
+    means = sample.process_means(sample.baseline_runs)
+    spread = statistics.stdev(means) / statistics.fmean(means) if len(means) > 1 else 0.0
     extra = {
         **facts,
+        "lab_cv": round(spread, 5),  # the baseline's own spread, not the bench's
         **key.metadata(),
         "lab_model": "serial",
         "lab_pattern": "n-workers",

@@ -19,7 +19,7 @@ import signal
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ from labs.core import runtime
 from labs.core.errors import RunError, UsageError
 from labs.measure import bench, fingerprint
 from labs.measure.costs import ladder, memory, races, transfer
+from labs.plan.key import BenchKey
 from labs.plan.matrix import BenchSpec, Plan, plan
 from labs.plan.selection import Selection
 from labs.store import journal, runs
@@ -155,8 +156,8 @@ def run(args: argparse.Namespace) -> int:
     resume = getattr(args, "resume", None)
     selection, recovered = _resume(resume) if resume else (Selection.from_args(args), None)
     the_plan = plan(selection, RuntimeAvailability())
-    done = {b.get("metadata", {}).get("name") for b in recovered.benchmarks} if recovered else set()
-    specs = [spec for spec in the_plan.specs if spec.name not in done]
+    done = {_planned_key(b) for b in recovered.benchmarks} if recovered else set()
+    specs = [spec for spec in the_plan.specs if spec.key not in done]
     for note in the_plan.notes:
         print(f"note: {note}")
     if not specs and not recovered:
@@ -182,9 +183,8 @@ def run(args: argparse.Namespace) -> int:
     if recovered:
         log.add(recovered.benchmarks, recovered.version)
     print(f"journal: {log.path or log.problem} (if this run is killed: labs bench --resume <journal>)")
-    _measure(specs, selection, machine, log)
-    if fingerprinted and not record["interrupted"]:  # a stopped run saves at once, without the end
-        _close_fingerprint(record)
+    # the end fingerprint is taken under the run's stop handlers: a signal then skips it and saves
+    _measure(specs, selection, machine, log, at_end=_close_fingerprint if fingerprinted else None)
     return _finish(log, root, resume if recovered else None)
 
 
@@ -203,7 +203,23 @@ def _close_fingerprint(record: dict[str, Any]) -> None:
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
-def _measure(specs: Sequence[BenchSpec], selection: Selection, machine: str, log: journal.Journal) -> None:
+def _planned_key(benchmark: dict[str, Any]) -> BenchKey | None:
+    """The key the planner gave the bench that stored *benchmark* (a memory bench stores one benchmark
+    per metric under one planned key)."""
+    try:
+        key = BenchKey.from_metadata(benchmark.get("metadata", {}))
+    except ValueError:
+        return None
+    return BenchKey("memory", model=key.model, workers=key.workers) if key.suite == "memory" else key
+
+
+def _measure(
+    specs: Sequence[BenchSpec],
+    selection: Selection,
+    machine: str,
+    log: journal.Journal,
+    at_end: Callable[[dict[str, Any]], None] | None = None,
+) -> None:
     """Run every bench in turn, journaling each; a stop signal ends the loop with what was measured."""
     previous = {signum: signal.signal(signum, _interrupt) for signum in STOP_SIGNALS}
     _sweep_stale_workdirs()
@@ -236,6 +252,8 @@ def _measure(specs: Sequence[BenchSpec], selection: Selection, machine: str, log
                     f"ETA {_duration(eta)})",
                     flush=True,
                 )
+        if at_end is not None:
+            at_end(log.record)
     except Interrupted as stop:
         log.record.update(interrupted=True, interrupted_by=str(stop))
         print(f"interrupted by {stop}: keeping the {len(log.benchmarks)} benches measured so far", flush=True)

@@ -55,6 +55,7 @@ COMMON = (
     Option("key", BenchKey.from_json, help="the bench's BenchKey as JSON (set by the planner)"),
     Option("machine", default="unknown", help="the machine id the results are filed under"),
     Option("outcome", help="a file where a failure's reason is written as JSON, for the driver"),
+    Option("repeat", int, help="repeats per value the bench's first process calibrated (every run alike)"),
 )
 
 
@@ -139,7 +140,8 @@ class Harness:
         if self.worker:
             self.runner.metadata.update(runtime_metadata(self.args.lab_machine), **metadata)
             if calibrate:
-                time_func, inner_loops = calibrated(time_func, inner_loops)
+                time_func, inner_loops, repeat = calibrated(time_func, inner_loops, self.args.lab_repeat)
+                self.runner.metadata["lab_repeat"] = repeat
         else:
             time_func = _no_op
         self.runner.metadata.update(key.metadata())
@@ -169,17 +171,25 @@ class Harness:
 
 
 def calibrated(
-    time_func: Callable[[int], float], inner_loops: int | None
-) -> tuple[Callable[[int], float], int | None]:
-    """*time_func* repeated enough (a power of two) that one value takes at least a millisecond.
+    time_func: Callable[[int], float], inner_loops: int | None, repeat: int | None = None
+) -> tuple[Callable[[int], float], int | None, int]:
+    """*time_func* repeated enough (a power of two) that one value takes at least a millisecond;
+    (the time function, its inner loops, the repeat).
 
     pyperf warns that shorter values are mostly timer and loop overhead; the repeats become inner
-    loops, so values stay per operation. One probe call decides (it doubles as a warm-up)."""
-    probe = time_func(1)
-    if probe >= MIN_VALUE_SECONDS:
-        return time_func, inner_loops
-    repeat = 2 ** math.ceil(math.log2(MIN_VALUE_SECONDS / max(probe, 1e-9)))
-    return (lambda loops: time_func(loops * repeat)), (inner_loops or 1) * repeat
+    loops, so values stay per operation. The bench's first process decides with one probe call (it
+    doubles as a warm-up) and the driver passes its *repeat* to the others: pyperf refuses a bench
+    whose runs differ in inner loops."""
+    if repeat is None:
+        probe = time_func(1)
+        repeat = (
+            1
+            if probe >= MIN_VALUE_SECONDS
+            else 2 ** math.ceil(math.log2(MIN_VALUE_SECONDS / max(probe, 1e-9)))
+        )
+    if repeat == 1:
+        return time_func, inner_loops, 1
+    return (lambda loops: time_func(loops * repeat)), (inner_loops or 1) * repeat, repeat
 
 
 def _no_op(loops: int) -> float:

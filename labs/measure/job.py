@@ -109,11 +109,11 @@ def bench_job(harness: Harness, stack: contextlib.ExitStack) -> None:
             loop_timer(job), lab_task_example=example, lab_queue_type=model.queue_type, **extra
         )
     serial_job = _serial_job(workload, tasks, expected, args.lab_timeout, stack)
-    paired = PairedTimer(job, serial_job)
+    paired = PairedTimer(job, serial_job, harness.args.warmups or 0)
     extra["lab_paired_with"] = key.paired_baseline().to_json()
     # not calibrated: a probe call would count as a warm-up of the baseline; matrix jobs last >= 1 ms
     harness.bench(paired, calibrate=False, lab_task_example=example, lab_queue_type=model.queue_type, **extra)
-    paired.save(Path(args.lab_paired_out), harness.args.warmups or 0)
+    paired.save(Path(args.lab_paired_out))
 
 
 def _serial_job(
@@ -136,19 +136,23 @@ def _serial_job(
 class PairedTimer:
     """pyperf's time function for a bench and its serial baseline, timed in the same process.
 
-    Each call times ``loops`` jobs of both, in ABBA order across calls (baseline first on even calls,
-    bench first on odd ones), so drift within the process and co-tenant noise hit both sides alike.
-    pyperf stores the bench's times; the baseline's go to a file the driver turns into their own
-    pyperf benchmark, run for run beside the bench's.
+    Each call times ``loops`` jobs of both, alternating which goes first from one value to the next,
+    so drift within the process and co-tenant noise hit both sides alike. pyperf's worker calls this
+    ``warmups`` times and then once per value; the alternation counts values only, and which side
+    opens depends on the process (its pid's parity), so an odd number of values per process does not
+    favour one side across the bench. pyperf stores the bench's times; the baseline's go to a file the
+    driver turns into their own pyperf benchmark, run for run beside the bench's.
     """
 
-    def __init__(self, job: Callable[[], object], baseline: Callable[[], object]) -> None:
-        self.job, self.baseline = job, baseline
+    def __init__(self, job: Callable[[], object], baseline: Callable[[], object], warmups: int) -> None:
+        self.job, self.baseline, self.warmups = job, baseline, warmups
         self.baseline_seconds: list[tuple[int, float]] = []  # (loops, seconds per loop) per call
+        self.opening = os.getpid() % 2
 
     def __call__(self, loops: int) -> float:
         timed_job, timed_baseline = loop_timer(self.job), loop_timer(self.baseline)
-        if len(self.baseline_seconds) % 2 == 0:
+        value_index = max(0, len(self.baseline_seconds) - self.warmups)
+        if (value_index + self.opening) % 2 == 0:
             baseline = timed_baseline(loops)
             seconds = timed_job(loops)
         else:
@@ -157,9 +161,9 @@ class PairedTimer:
         self.baseline_seconds.append((loops, baseline / loops))
         return seconds
 
-    def save(self, path: Path, warmups: int) -> None:
+    def save(self, path: Path) -> None:
         """The baseline's warm-ups and values, as pyperf would store them, for the driver."""
-        warm, timed = self.baseline_seconds[:warmups], self.baseline_seconds[warmups:]
+        warm, timed = self.baseline_seconds[: self.warmups], self.baseline_seconds[self.warmups :]
         path.write_text(json.dumps({"warmups": warm, "values": [value for _, value in timed]}))
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from labs.analyse import stats
+from labs.core.errors import RunTimeout
 
 
 @dataclass(frozen=True)
@@ -72,34 +73,40 @@ def sample(
     deadline: float,
 ) -> tuple[Sample, dict[str, Any]]:
     """Run processes via *measure_process()* -> (run, baseline run or None) until the bench is
-    precise enough or a cap is reached; (the sample, what the stopping rule saw, as metadata)."""
-    started = time.monotonic()
-    limit = min(started + precision.max_seconds, deadline)
-    current = Sample()
+    precise enough or a cap is reached; (the sample, what the stopping rule saw, as metadata).
+
+    Near the deadline a process that would not finish in the time the last one took is not started,
+    and one cut off by the deadline is dropped while the processes before it stand (two at least)."""
+    limit = min(time.monotonic() + precision.max_seconds, deadline)
+    out_of_time = "time cap" if limit < deadline else "run budget"
+    current, last = Sample(), 0.0
     while True:
+        started = time.monotonic()
+        if len(current.runs) >= 2 and started + last > limit:
+            return current, _stopping_facts(current, precision, out_of_time)
         current.loads.append(os.getloadavg()[0])
-        run, baseline = measure_process()
+        try:
+            run, baseline = measure_process()
+        except RunTimeout:
+            if len(current.runs) < 2:
+                raise
+            return current, _stopping_facts(current, precision, out_of_time)
+        last = time.monotonic() - started
         current.runs.append(run)
         if baseline is not None:
             current.baseline_runs.append(baseline)
         kind, samples = current.quantity()
-        reached = relative_half_width(kind, samples)
         count = len(current.runs)
-        stop = ""
-        if count >= precision.min_processes and reached <= precision.target:
-            stop = "precision reached"
-        elif count >= precision.max_processes:
-            stop = "process cap"
-        elif time.monotonic() >= limit and count >= min(precision.min_processes, 2):
-            stop = "time cap" if limit < deadline else "run budget"
-        if stop:
-            current.loads.append(os.getloadavg()[0])
-            return current, _stopping_facts(current, kind, reached, precision, stop)
+        if count >= precision.min_processes and relative_half_width(kind, samples) <= precision.target:
+            return current, _stopping_facts(current, precision, "precision reached")
+        if count >= precision.max_processes:
+            return current, _stopping_facts(current, precision, "process cap")
 
 
-def _stopping_facts(
-    current: Sample, kind: str, reached: float, precision: Precision, stop: str
-) -> dict[str, Any]:
+def _stopping_facts(current: Sample, precision: Precision, stop: str) -> dict[str, Any]:
+    current.loads.append(os.getloadavg()[0])
+    kind, samples = current.quantity()
+    reached = relative_half_width(kind, samples)
     means = current.process_means()
     spread = stats.stdev(means) / stats.mean(means) if len(means) > 1 and stats.mean(means) > 0 else 0.0
     return {

@@ -24,7 +24,7 @@ from labs.core.errors import UsageError
 from labs.store import validate
 
 DROPPED_METADATA = ("hostname", "boot_time", "uptime")
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the checkout: labs/store/runs.py -> labs -> checkout
 COMPAT_FOLDER = "compat"  # results/<machine>/compat/: labs.compat's probe results, not runs
 
 

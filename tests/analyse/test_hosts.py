@@ -51,3 +51,11 @@ def test_a_fingerprint_compares_only_with_one_taken_by_the_same_interpreter():
         machine.differ(FAST, slower(FAST, 1.09)) is False and machine.differ(FAST, slower(FAST, 1.12)) is True
     )
     assert machine.speed_ratio(FAST, slower(FAST, 2.5)) == pytest.approx(2.5)
+
+
+def test_fingerprints_taken_by_two_interpreters_do_not_split_a_host():
+    """Found in review: a plain `labs bench` fingerprints with the interpreter under test, so a 3.13
+    and a 3.13t run of one machine cannot be compared by speed; they must not become two hosts."""
+    other_python = {**FAST, "python": "3.13.5 free-threaded GCC 12.2.0"}
+    chosen, notes = hosts.check([run("d1"), run("d2", fingerprint=other_python)])
+    assert len(chosen) == 2 and "speed unverified" in notes[0]

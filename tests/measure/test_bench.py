@@ -261,3 +261,15 @@ def test_discovery_finds_a_pyenv_interpreter_that_is_not_on_path(tmp_path, monke
     assert found[tag].version == version and found[tag].free_threaded == FREE_THREADED
     assert missing == {}
     assert "not installed" in discovery.discover(["3.15t"])[1]["3.15t"]
+
+
+def test_resume_knows_a_memory_bench_by_its_planned_key():
+    """Found in review: each memory bench stores one benchmark per metric, so matching stored names
+    against planned names re-measured (and duplicated) every memory bench on --resume."""
+    from labs.measure.driver import _planned_key
+
+    stored = BenchKey("memory", model="threads", workers=2).with_params(metric="uss")
+    assert _planned_key({"metadata": stored.metadata()}) == BenchKey("memory", model="threads", workers=2)
+    matrix = BenchKey("matrix", "fib", "threads", "n-workers", 2)
+    assert _planned_key({"metadata": matrix.metadata()}) == matrix
+    assert _planned_key({"metadata": {"name": "not the lab's"}}) is None

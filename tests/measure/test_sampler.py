@@ -74,8 +74,35 @@ def test_sub_millisecond_work_is_sized_up_to_a_millisecond_a_value():
         calls.append(loops)
         return loops * 1e-5  # 10 us per loop
 
-    timed, inner = harness.calibrated(time_func, inner_loops=10)
-    assert inner == 10 * 128 and timed(2) == pytest.approx(2 * 128 * 1e-5)
+    timed, inner, repeat = harness.calibrated(time_func, inner_loops=10)
+    assert (inner, repeat) == (10 * 128, 128) and timed(2) == pytest.approx(2 * 128 * 1e-5)
     assert calls == [1, 256]
-    slow, same = harness.calibrated(lambda loops: loops * 0.01, inner_loops=None)
-    assert same is None and slow(3) == pytest.approx(0.03)
+    slow, same, once = harness.calibrated(lambda loops: loops * 0.01, inner_loops=None)
+    assert (same, once) == (None, 1) and slow(3) == pytest.approx(0.03)
+    # later processes take the first one's repeat without probing: every run has the same inner loops
+    calls.clear()
+    _, inner, _ = harness.calibrated(time_func, inner_loops=10, repeat=128)
+    assert inner == 1280 and calls == []
+
+
+def test_a_process_cut_off_by_the_deadline_drops_only_itself():
+    """Found in review: a bench whose budget ended mid-process lost every process before it."""
+    from labs.core.errors import RunTimeout
+
+    made = fake_process([0.1, 0.1001, 0.0999, 0.1])
+    calls = itertools.count()
+
+    def cut_off_third():
+        if next(calls) == 2:
+            raise RunTimeout("the run's --budget ran out")
+        return made()
+
+    precision = sampler.Precision(target=0.0, min_processes=5, max_processes=9, max_seconds=3600)
+    sample, facts = sampler.sample(cut_off_third, precision, math.inf)
+    assert len(sample.runs) == 2 and facts["lab_stop"] == "time cap"
+
+    def cut_off_first():
+        raise RunTimeout("timed out after 1 s")
+
+    with pytest.raises(RunTimeout):
+        sampler.sample(cut_off_first, precision, math.inf)

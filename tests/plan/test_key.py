@@ -9,12 +9,13 @@ import pytest
 
 from labs.core.tag import RuntimeTag
 from labs.plan.key import BenchKey
+from labs.store import runs
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def stored_benches():
-    for path in sorted(ROOT.glob("results/*/*/*.json")):
+    for path in runs.iter_run_files(ROOT / "results"):  # runs only: results/<machine>/compat/ holds probes
         data = json.loads(path.read_text())
         for bench in data["benchmarks"]:
             yield {**data.get("metadata", {}), **bench["metadata"]}
