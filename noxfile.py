@@ -15,7 +15,8 @@ import nox
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 
-from labs.plan import discovery  # noqa: E402  (the lab's own discovery, importable without installing)
+from labs.core.tag import RuntimeTag  # noqa: E402  (the lab's own, importable without installing)
+from labs.plan import discovery  # noqa: E402
 
 nox.options.sessions = ["tests", "lint"]
 nox.options.default_venv_backend = "none"  # each matrix interpreter gets a venv made below
@@ -58,7 +59,7 @@ def _usage_error(message: str) -> None:
 
 def _venv(session: nox.Session, interpreter: discovery.Interpreter, purpose: str, *groups: str) -> str:
     """A venv for *interpreter* with the lab and *groups* installed; returns its python."""
-    venv = ROOT / ".nox" / f"{purpose}-{interpreter.tag}"
+    venv = ROOT / ".nox" / f"{purpose}-{interpreter.venv_name}"
     python = venv / "bin" / "python"
     if not python.exists():
         try:
@@ -118,7 +119,10 @@ def lint(session: nox.Session) -> None:
     )
 
 
-OUTCOME = {0: "ok", 1: "some benches failed", 130: "interrupted"}
+OUTCOME = {0: "ok", 1: "some benches failed", 129: "hung up", 130: "interrupted", 143: "terminated"}
+# A bare `nox -s bench` fits this many minutes for every runtime together (LABS_BENCH_MINUTES to change;
+# `-- --budget M` sets each run's own): every run gets its share, core questions first.
+TOTAL_MINUTES = 30.0
 
 
 def _run_keeping_results(command: list[str], env: dict[str, str]) -> int:
@@ -139,39 +143,37 @@ def _run_keeping_results(command: list[str], env: dict[str, str]) -> int:
 def bench(session: nox.Session) -> None:
     """The pyperf-timed matrix on every interpreter (3.13t also with PYTHON_GIL=1), kept in results/."""
     interpreters, missing, bench_args = _select(session, list(session.posargs))
-    outcomes = []
     # The I/O workloads' HTTP server runs on a host interpreter, never on the one under test: the newest
     # default build found (the lab is installed in its bench venv, h11 included).
     found, _ = discovery.discover()
-    hosts = sorted(
-        (i for i in found.values() if not i.free_threaded), key=lambda i: discovery.split_tag(i.tag)
-    )
-    server_env = {"LABS_SERVER_PYTHON": _venv(session, hosts[-1], "bench")} if hosts else {}
+    hosts = sorted((i for i in found.values() if not i.free_threaded), key=lambda i: RuntimeTag.parse(i.tag))
+    host_python = _venv(session, hosts[-1], "bench") if hosts else None
+    # The same interpreter serves pages and takes every run's speed fingerprint, so fingerprints compare.
+    server_env = {"LABS_SERVER_PYTHON": host_python, "LABS_FINGERPRINT_PYTHON": host_python} if hosts else {}
+    runs = []
     for interpreter in interpreters:
+        tag = RuntimeTag.parse(interpreter.tag)
+        runs.append((interpreter, str(tag), {}))
+        if tag.free_threaded:
+            runs.append((interpreter, str(tag.gil_control), {"PYTHON_GIL": "1"}))  # same binary, GIL on
+    if not any(arg == "--budget" or arg.startswith("--budget=") for arg in bench_args):
+        minutes = float(os.environ.get("LABS_BENCH_MINUTES", TOTAL_MINUTES))
+        bench_args = [*bench_args, "--budget", f"{minutes / len(runs):.2f}"]
+    codes: dict[str, int] = {}
+    for interpreter, tag, env in runs:
         python = _venv(session, interpreter, "bench")
-        runs = [(interpreter.tag, {})]
-        if interpreter.free_threaded:
-            runs.append((f"{interpreter.tag}-gil", {"PYTHON_GIL": "1"}))  # same binary, GIL forced on
-        for tag, env in runs:
-            session.log(
-                f"bench on {tag} ({interpreter.version}): {python} -m labs bench {' '.join(bench_args)}"
-            )
-            # Run directly: nox's session.run does not hand back the exit code, which tells failed
-            # benches (1) from bad input (2) and Ctrl-C (130).
-            code = _run_keeping_results([python, "-m", "labs", "bench", *bench_args], {**server_env, **env})
-            if code == 2:
-                raise SystemExit(2)  # bad input: the lab printed the one line that says why
-            outcomes.append(f"{tag}: {OUTCOME.get(code, f'exit code {code}')}")
-            if code == 130:
-                break
-    for tag, why in missing.items():
-        outcomes.append(f"{tag}: skipped, {why}")
+        session.log(f"bench on {tag} ({interpreter.version}): {python} -m labs bench {' '.join(bench_args)}")
+        # Run directly: nox's session.run does not hand back the exit code, which tells failed
+        # benches (1) from bad input (2) and a stop signal (128 + its number).
+        codes[tag] = _run_keeping_results([python, "-m", "labs", "bench", *bench_args], {**server_env, **env})
+        if codes[tag] == 2:
+            raise SystemExit(2)  # bad input: the lab printed the one line that says why
+        if codes[tag] > 128:
+            break
+    outcomes = [f"{tag}: {OUTCOME.get(code, f'exit code {code}')}" for tag, code in codes.items()]
+    outcomes += [f"{tag}: skipped, {why}" for tag, why in missing.items()]
     session.log("summary: " + "; ".join(outcomes))
-    if any(
-        code not in ("ok",) and not line.split(": ", 1)[1].startswith("skipped")
-        for line in outcomes
-        for code in [line.split(": ", 1)[1]]
-    ):
+    if any(codes.values()):
         session.error(
             "some benches failed or were interrupted; see the lines above and each run's 'labs' record"
         )
@@ -179,7 +181,7 @@ def bench(session: nox.Session) -> None:
 
 @nox.session(python=False, default=False)
 def provision(session: nox.Session) -> None:
-    """Install missing matrix interpreters (uv where it can download, else pyenv); say what is missing."""
+    """Install missing matrix interpreters (uv, else pyenv, else Debian packages); say what is missing."""
     wanted = [tag for tag in session.posargs if tag in discovery.MATRIX] or list(discovery.MATRIX)
     found, missing = discovery.discover(wanted)
     for tag, interpreter in found.items():
@@ -189,9 +191,10 @@ def provision(session: nox.Session) -> None:
         Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "bin" / "pyenv"
     )
     for tag in missing:
-        minor, free_threaded = discovery.split_tag(tag)
+        parsed = RuntimeTag.parse(tag)
+        minor, free_threaded = parsed.version, parsed.free_threaded
         if uv:
-            request = f"{minor}{'t' if free_threaded else ''}"
+            request = str(parsed)
             if subprocess.run([uv, "python", "install", request]).returncode == 0:
                 session.log(f"{tag}: installed with uv")
                 continue
@@ -207,6 +210,11 @@ def provision(session: nox.Session) -> None:
             if versions and subprocess.run([pyenv, "install", "-s", versions[-1]]).returncode == 0:
                 session.log(f"{tag}: installed {versions[-1]} with pyenv")
                 continue
+        # Last resort: Debian's binary packages (sid's 3.14/3.15; trixie's 3.13 for a same-recipe ladder).
+        if discovery.debian_provides(tag):
+            if subprocess.run(["bash", str(ROOT / ".ci" / "provision-debian-sid.sh")]).returncode == 0:
+                session.log(f"{tag}: installed from Debian's binary packages under {discovery.debian_root()}")
+                continue
         session.log(
             f"{tag}: still missing (no download site reachable or no build definition); "
             "3.13.5/3.13.5t build offline with .ci/provision-3.13.5.sh"
@@ -220,7 +228,9 @@ def _analysis_python(session: nox.Session) -> str:
     found, _ = discovery.discover()
     if not found:
         _usage_error("no matrix interpreter found to run the analysis; try `nox -s provision`")
-    newest = max(found.values(), key=lambda i: (discovery.split_tag(i.tag)[0], not i.free_threaded))
+    newest = max(
+        found.values(), key=lambda i: (RuntimeTag.parse(i.tag).build.default_twin, not i.free_threaded)
+    )
     return _venv(session, newest, "analysis", "plot")
 
 
@@ -234,3 +244,9 @@ def report(session: nox.Session) -> None:
 def compare(session: nox.Session) -> None:
     """Compare stored runs bench by bench: `nox -s compare -- 3.13 3.13t --table` (exit 1 on a regression)."""
     session.run(_analysis_python(session), "-m", "labs", "compare", *session.posargs, external=True)
+
+
+@nox.session(python=False, default=False)
+def compat(session: nox.Session) -> None:
+    """Will packages survive free-threading and subinterpreters? `nox -s compat -- --set popular`."""
+    session.run(_analysis_python(session), "-m", "labs", "compat", *session.posargs, external=True)

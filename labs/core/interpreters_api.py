@@ -119,6 +119,17 @@ def pool_executor_class() -> Any:
     return InterpreterPoolExecutor
 
 
+def memoryview_unavailable_reason() -> str | None:
+    """None when a memoryview crosses an interpreters queue (shared, not copied), else why not:
+    backports-interpreters pickles every item on 3.12, and a memoryview does not pickle."""
+    found, why = source()
+    if found is None:
+        return f"interpreters: {why}"
+    if found == BACKPORT and sys.version_info < (3, 13):
+        return "backports-interpreters pickles every queue item on Python 3.12; a memoryview does not pickle"
+    return None
+
+
 def put(queue: Any, obj: Any, *, shared: bool) -> None:
     """Put *obj* on an interpreters queue, shared as it is (``shared``: bytes, str, memoryview, tuples
     of them) or pickled. interpreters-pep-734 asks for the choice per call; 3.14 and

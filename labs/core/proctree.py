@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ctypes
 import os
 import signal
 from pathlib import Path
@@ -49,6 +48,9 @@ def die_with_parent(signum: int = signal.SIGKILL) -> bool:
     that runs the model. It does not guess from ``getppid() == 1`` that the parent is gone already (in
     a container the lab itself may be PID 1): a caller that knows its parent checks that after asking.
     """
+    import ctypes  # here, not at the top: on 3.12 _ctypes refuses to load in a subinterpreter, and
+    # the I/O workloads import this module inside the interpreters models' workers
+
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         return libc.prctl(_PR_SET_PDEATHSIG, int(signum)) == 0

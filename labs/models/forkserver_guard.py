@@ -22,7 +22,11 @@ from labs.core.proctree import die_with_parent
 
 
 def in_forkserver() -> bool:
-    return sys.argv[:1] == ["-c"] and "multiprocessing.forkserver" in sys.modules
+    # The command line itself, not sys.argv: since 3.14 the forkserver takes the lab's sys.argv as its own.
+    command = sys.orig_argv
+    code = command[command.index("-c") + 1] if "-c" in command[:-1] else ""
+    forkserver_main = "from multiprocessing.forkserver import main"
+    return forkserver_main in code and "multiprocessing.forkserver" in sys.modules
 
 
 if in_forkserver():

@@ -24,6 +24,7 @@ import os
 import signal
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, wait
+from pathlib import Path
 from typing import Any
 
 from labs.core.pool_worker import call
@@ -71,6 +72,13 @@ def _sigint_blocked() -> Iterator[None]:
 
 
 def _alive(pid: int) -> bool:
+    # A killed lab stays a zombie until it is reaped, and os.kill(pid, 0) finds a zombie: read its state
+    # (on 3.15 a forkserver worker may reach _adopt only after the lab and the forkserver were killed).
+    try:
+        if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] in ("Z", "X"):
+            return False
+    except (OSError, IndexError):
+        pass  # no /proc (not Linux) or already gone: os.kill answers
     try:
         os.kill(pid, 0)  # signal 0: only asks whether the process exists
     except ProcessLookupError:

@@ -189,6 +189,10 @@ class InterpreterMemoryview(InterpreterQueue):
     name = "interp-memoryview"
     description = "interpreters queue, memoryview of one buffer (shared, not copied)"
 
+    @classmethod
+    def unavailable_reason(cls, size: int) -> str | None:
+        return interpreters_api.memoryview_unavailable_reason()
+
     def payload(self) -> Any:
         return memoryview(bytearray(self.size))
 

@@ -171,6 +171,10 @@ class Server:
             await self._linger(reader, writer)
         except (ConnectionError, TimeoutError):  # the client left, or stopped reading for idle_timeout
             writer.transport.abort()
+        except asyncio.CancelledError:
+            # The server is stopping. The handler ends normally rather than cancelled: 3.12.1's streams
+            # callback calls task.exception() on a cancelled handler and prints a traceback.
+            writer.transport.abort()
         except Exception as exc:  # a bug here must cost one connection, never the server
             self.log_rejection(peer, 500, f"{type(exc).__name__}: {exc}")
             if connection.our_state in (h11.IDLE, h11.SEND_RESPONSE):
