@@ -31,7 +31,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from labs.analyse import stats
+from labs.analyse import families, stats
 from labs.analyse.permutation import PermutationTest
 from labs.analyse.text import format_ci, format_level, format_p, format_time
 
@@ -238,7 +238,8 @@ def render(
         base, other = result.base, result.other
         lines.append(
             f"\n{base.label} ({base.version}) -> {other.label} ({other.version}): "
-            f"ratio = {other.tag} / {base.tag} time (means of process means)"
+            f"ratio = {other.tag} / {base.tag} time (means of process means); "
+            f"build recipes: {families.comparison_label(base.record, other.record)}"
         )
         lines += table(base, other, result.comparisons, markdown)
         lines += [f"  {note}" for note in result.notes]

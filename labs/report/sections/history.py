@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from labs.analyse import families
 from labs.plan.key import BenchKey
 from labs.report import estimates, markdown
 from labs.report.plots import LinePlot, Panel, interval_series
@@ -62,6 +63,14 @@ def history(view: MachineView) -> Section:
         f"Serial job time per runtime, relative to {base_tag} (below 1: faster).",
         "",
         *markdown.table(["workload", f"{base_tag} serial", *[f"{t} / {base_tag}" for t in rest]], rows),
+        "",
+        "Build recipes: a version compared across recipes measures the compiler and its options too.",
+        "",
+        *[
+            f"- {tag} vs {base_tag}: "
+            + families.comparison_label(view.runtimes[base_tag].record, view.runtimes[tag].record)
+            for tag in rest
+        ],
     ]
     plots = []
     if series:
