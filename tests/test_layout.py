@@ -53,3 +53,25 @@ def test_the_analysis_side_imports_nothing_from_the_measuring_side(package):
         if module.startswith(("labs.measure", "labs.models", "labs.workloads"))
     }
     assert not leaks
+
+
+def test_what_the_noxfile_imports_stays_light_and_older_python_can_parse_it():
+    """nox runs on whatever Python installed it (3.11 on CI's machine): the modules the noxfile
+    imports must parse there and must not pull in the models (which use 3.12 syntax)."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import labs.core.tag, labs.plan.discovery, sys; "
+        "print(sorted(m for m in sys.modules if m.startswith('labs')))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=LABS.parent, check=True
+    )
+    loaded = ast.literal_eval(done.stdout)  # the module names the probe printed
+    for name in loaded:
+        path = LABS.parent / (name.replace(".", "/") + ".py")
+        if not path.exists():
+            path = LABS.parent / name.replace(".", "/") / "__init__.py"
+        ast.parse(path.read_text(), feature_version=(3, 10))  # SyntaxError: newer syntax than 3.10
+    assert "labs.models" not in loaded and "labs.core.plugin" not in loaded
