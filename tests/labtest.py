@@ -6,10 +6,12 @@ hide them (``pythonpath = ["tests"]`` in pyproject.toml puts this folder on sys.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,11 +46,14 @@ def session_processes(sid: int) -> list[str]:
     return found
 
 
-def run_cli(*args: str, timeout: float = 120, env: dict[str, str] | None = None) -> CliResult:
+def run_cli(
+    *args: str, timeout: float = 120, env: dict[str, str] | None = None, cwd: Path = ROOT
+) -> CliResult:
+    """`python -m labs ARGS` in its own session; what it printed, and what it left running."""
     start = time.monotonic()
     process = subprocess.Popen(
         [sys.executable, "-m", "labs", *args],
-        cwd=ROOT,
+        cwd=cwd,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -83,3 +88,23 @@ def lab_command(
         cwd=ROOT,
         env={**os.environ, **(env or {})},
     )
+
+
+@contextlib.contextmanager
+def tmpfs(folder: Path, size: str) -> Iterator[Path]:
+    """A tmpfs of *size* mounted on *folder* for the block (root only: the test is skipped elsewhere)."""
+    folder.mkdir(exist_ok=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)], capture_output=True
+    )
+    if mounted.returncode:
+        pytest.skip(f"cannot mount a tmpfs here (needs root): {mounted.stderr.decode().strip()}")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+def read_only(folder: Path) -> None:
+    """Remount the tmpfs on *folder* read-only: a results directory that stops taking writes."""
+    subprocess.run(["mount", "-o", "remount,ro", str(folder)], check=True)

@@ -9,15 +9,11 @@ sizes stay small), so each example is one short real process.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from labtest import session_processes
+from labtest import run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 NASTY = ["", "0", "-1", "1", "2", "nan", "inf", "1e309", "abc", ",", "1,,2", "../../x", "9" * 30, "é", "-"]
@@ -92,26 +88,14 @@ def test_the_cli_keeps_its_contract_whatever_it_is_given(tmp_path_factory, argv,
     if argv and argv[0] in ("bench", "compare", "report"):
         argv = [*argv, "--results", str(results)]
     before = everything_under(home)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "labs", *argv],
-        cwd=home,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT), "HOME": str(tmp_path_factory.mktemp("home")), **env},
-    )
-    try:
-        _, stderr = process.communicate(timeout=90)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, 9)
-        process.communicate()
-        pytest.fail(f"labs {argv} with {env} hung")
-    assert process.returncode in (0, 1, 2), (argv, env, stderr)
+    home_dir = str(tmp_path_factory.mktemp("home"))
+    done = run_cli(*argv, timeout=90, env={"PYTHONPATH": str(ROOT), "HOME": home_dir, **env}, cwd=home)
+    stderr = done.stderr
+    assert done.returncode in (0, 1, 2), (argv, env, stderr)
     assert "Traceback" not in stderr, (argv, env, stderr)
-    if process.returncode:
+    if done.returncode:
         errors = [line for line in stderr.splitlines() if line.startswith("ERROR:")]
         assert len(errors) == 1, (argv, env, stderr)
-    assert session_processes(process.pid) == []
+    assert done.leftover == []
     written = {path for path in everything_under(home) - before if results not in path.parents}
     assert not written, (argv, written)

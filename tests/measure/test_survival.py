@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pyperf
 import pytest
+from labtest import read_only, tmpfs
 
 from labs.core import proctree
 from labs.store import journal
@@ -180,23 +181,15 @@ def test_a_full_disk_sends_the_run_to_a_named_fallback(tmp_path, full_disk):
 
 
 def test_a_results_directory_turned_read_only_mid_run_loses_nothing(tmp_path):
-    mount = tmp_path / "results"
-    mount.mkdir()
-    if subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(mount)], capture_output=True
-    ).returncode:
-        pytest.skip("cannot mount a tmpfs here (needs root)")
     rescue_root = tmp_path / "tmp"
     rescue_root.mkdir()
-    try:
+    with tmpfs(tmp_path / "results", "8m") as mount:
         process = start_bench(
             tmp_path, "-w", "fib,nbody,wordcount", "-m", "serial", env={"TMPDIR": str(rescue_root)}
         )
         read_until(process, "[1/")
-        subprocess.run(["mount", "-o", "remount,ro", str(mount)], check=True)
+        read_only(mount)
         out, err = process.communicate(timeout=120)
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
     assert process.returncode == 1 and "Traceback" not in err
     assert "journal stopped" in out and "fallback" in out
     (path,) = (rescue_root / "gil-lab-rescued").glob("*/*/*.json")

@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
-from labtest import lab_command
+from labtest import lab_command, read_only, tmpfs
 from report_fixtures import write_fixture_reports
 from synthetic_runs import run
 
@@ -238,17 +237,9 @@ def test_a_plain_pyperf_file_says_its_gil_state_is_unknown(tmp_path):
 
 
 def test_a_report_that_cannot_be_written_is_one_line(tmp_path):
-    mount = tmp_path / "ro"
-    mount.mkdir()
-    if subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)], capture_output=True
-    ).returncode:
-        pytest.skip("cannot mount a tmpfs here (needs root)")
-    try:
+    with tmpfs(tmp_path / "ro", "4m") as mount:
         shutil.copytree(FIXTURES, mount, dirs_exist_ok=True)
-        subprocess.run(["mount", "-o", "remount,ro", str(mount)], check=True)
+        read_only(mount)
         done = lab_command("report", "--results", str(mount))
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert done.stderr.strip().splitlines()[-1].startswith("ERROR: cannot write the report in")
