@@ -6,7 +6,8 @@ concurrent connections. It runs in its own process, started by ``labs.workloads.
 interpreter, never inside the interpreter under test. Once listening it prints ``READY <port>``.
 
 GET /page/<n>   after the configured latency, the page's payload: deterministic bytes (page_bytes), n < 2**64
-GET /stats      {"served": pages served so far, "rejected": requests answered with an error status}
+GET /stats      {"served": pages served, "rejected": requests answered with an error status,
+                 "cached_bytes": page bytes the cache holds now}
 With --truncate, every page response announces its full length and sends half of it (a fault).
 
 Every request gets an answer, whatever its bytes: 404 for an unknown path, 405 for a method other than
@@ -262,7 +263,10 @@ class Server:
         target, head_only = request.target, request.method == b"HEAD"
         page = _PAGE.fullmatch(target)
         if target == b"/stats":
-            body = json.dumps({"served": self.served, "rejected": self.rejected}).encode()
+            cached = len(self.pages) * self.pages.payload
+            body = json.dumps(
+                {"served": self.served, "rejected": self.rejected, "cached_bytes": cached}
+            ).encode()
         elif page and int(page[1]) <= MAX_PAGE:
             await asyncio.sleep(self.latency)
             body = self.pages.get(int(page[1]))
