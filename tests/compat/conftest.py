@@ -21,7 +21,8 @@ import pytest
 
 from labs.plan import discovery
 
-MULTI_PHASE_NO_GIL_SLOT = r"""
+# What both fake modules export: add(a, b).
+ADD_FUNCTION = r"""
 #include <Python.h>
 static PyObject *add(PyObject *self, PyObject *args) {
     long a, b;
@@ -29,6 +30,11 @@ static PyObject *add(PyObject *self, PyObject *args) {
     return PyLong_FromLong(a + b);
 }
 static PyMethodDef methods[] = {{"add", add, METH_VARARGS, NULL}, {NULL, NULL, 0, NULL}};
+"""
+
+MULTI_PHASE_NO_GIL_SLOT = (
+    ADD_FUNCTION
+    + r"""
 static PyModuleDef_Slot slots[] = {
     {Py_mod_multiple_interpreters, Py_MOD_PER_INTERPRETER_GIL_SUPPORTED},
     {0, NULL}  /* no Py_mod_gil: the module has not said it can run without the GIL */
@@ -36,15 +42,11 @@ static PyModuleDef_Slot slots[] = {
 static struct PyModuleDef def = {PyModuleDef_HEAD_INIT, "fakegil", NULL, 0, methods, slots};
 PyMODINIT_FUNC PyInit_fakegil(void) { return PyModuleDef_Init(&def); }
 """
+)
 
-SINGLE_PHASE = r"""
-#include <Python.h>
-static PyObject *add(PyObject *self, PyObject *args) {
-    long a, b;
-    if (!PyArg_ParseTuple(args, "ll", &a, &b)) return NULL;
-    return PyLong_FromLong(a + b);
-}
-static PyMethodDef methods[] = {{"add", add, METH_VARARGS, NULL}, {NULL, NULL, 0, NULL}};
+SINGLE_PHASE = (
+    ADD_FUNCTION
+    + r"""
 static struct PyModuleDef def = {PyModuleDef_HEAD_INIT, "fakesingle", NULL, -1, methods};
 PyMODINIT_FUNC PyInit_fakesingle(void) {
     PyObject *module = PyModule_Create(&def);
@@ -54,6 +56,7 @@ PyMODINIT_FUNC PyInit_fakesingle(void) {
     return module;
 }
 """
+)
 
 SOURCES = {"fakegil": MULTI_PHASE_NO_GIL_SLOT, "fakesingle": SINGLE_PHASE}
 _FACTS = (
