@@ -18,6 +18,7 @@ sys.path.insert(0, str(ROOT))
 from labs.core.tag import RuntimeTag  # noqa: E402  (the lab's own, importable without installing)
 from labs.plan import discovery  # noqa: E402
 
+ENGINES_NOTE = "labs-engines-missing.txt"  # what labs.models.engines reads: keep the two names equal
 nox.options.sessions = ["tests", "lint"]
 nox.options.default_venv_backend = "none"  # each matrix interpreter gets a venv made below
 
@@ -93,7 +94,28 @@ def _venv(session: nox.Session, interpreter: discovery.Interpreter, purpose: str
         external=True,
         silent=True,
     )
+    if purpose in ("bench", "tests"):
+        _install_engines(session, venv)
     return str(python)
+
+
+def _install_engines(session: nox.Session, venv: Path) -> None:
+    """The dask and celery models' packages, from wheels only (a runtime without them, such as a
+    free-threaded build that some dependency has no wheel for, skips both models and says why)."""
+    python, note = venv / "bin" / "python", venv / ENGINES_NOTE
+    done = subprocess.run(
+        [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", "--only-binary=:all:",
+         *_group("engines")],
+        capture_output=True,
+        text=True,
+    )  # fmt: skip
+    if done.returncode == 0:
+        note.unlink(missing_ok=True)
+        return
+    lines = [line.strip() for line in done.stderr.splitlines() if line.strip().startswith("ERROR")]
+    reason = (lines[0] if lines else "pip failed").removeprefix("ERROR: ")
+    note.write_text(reason + "\n", encoding="utf-8")
+    session.log(f"engines (dask, celery) not installed in {venv.name}: {reason}")
 
 
 @nox.session(python=False)

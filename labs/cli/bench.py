@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from labs.cli import http_options
+from labs.cli import engine_options, http_options
 
 NAME = "bench"
 HELP = "the pyperf-timed matrix on this runtime, stored under results/"
@@ -38,10 +38,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--no-fingerprint", action="store_true", help="skip the machine's speed fingerprint (about 5 s a run)"
     )
     parser.add_argument("--dry-run", action="store_true", help="print the plan and stop")
+    engine_options.add(parser)
 
 
 def execute(args: argparse.Namespace) -> int:
     from labs.measure import driver
 
+    engine_options.apply(args)
     http_options.apply(args)
     return driver.run(args)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from labs import models, workloads
-from labs.cli import http_options
+from labs.cli import engine_options, http_options
 from labs.core import faults, lab, patterns, runtime
 from labs.core.callref import resolve
 from labs.core.errors import RunError, UsageError
@@ -43,6 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--latency-ms", help="I/O workloads: the server's latency per request (0..10000, default 50)"
     )
     parser.add_argument("--payload", help="I/O workloads: bytes per page (1..16 MiB, default 16384)")
+    engine_options.add(parser)
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ class _Request:
 
 
 def _checked(args: argparse.Namespace) -> _Request:
+    engine_options.apply(args)  # first: whether celery can run depends on the broker given
     workload = workloads.get(args.workload)
     model_class = models.available(args.model)
     pattern = patterns.check_name(args.pattern)
@@ -90,7 +92,7 @@ def execute(args: argparse.Namespace) -> int:
         else:
             task_func = lab.task_function(workload, combination.model)
             serial_time, expected = _serial_baseline(workload, tasks)
-        with request.model(combination.workers) as model:
+        with lab.started(request.model, combination) as model:
 
             def job() -> list[Any]:
                 return lab.execute(model, combination.pattern, task_func, tasks, combination, request.timeout)

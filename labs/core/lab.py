@@ -6,7 +6,7 @@ import contextlib
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -182,6 +182,23 @@ def execute(
         return patterns.run(pattern, model, task_func, tasks, timeout)
     except RunError as exc:
         raise type(exc)(f"{combination}: {exc}") from exc
+
+
+@contextlib.contextmanager
+def started(model_class: type[Model], combination: Combination) -> Iterator[Model]:
+    """The model with its workers started, for a ``with`` block; a start that fails (a cluster that
+    does not answer, a worker that does not start) names the combination, like a failed job."""
+    model = model_class(combination.workers)
+    try:
+        model.__enter__()
+    except RunError as exc:
+        raise type(exc)(f"{combination}: {exc}") from exc
+    try:
+        yield model
+    except BaseException as exc:
+        model.__exit__(type(exc), exc, exc.__traceback__)
+        raise
+    model.__exit__(None, None, None)
 
 
 def map_tasks(

@@ -3,6 +3,8 @@
 n-workers  split the tasks into one contiguous chunk per worker and map
 pipeline   producer -> the model's own queue -> N workers -> queue -> consumer
 broadcast  the whole input goes to every worker; each computes its share by index
+map        one call per task, as executor.map or client.map do: each task pays the model's dispatch,
+           so sweeping the task size shows where that cost stops mattering (the break-even)
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from labs.core.errors import RunError, RunTimeout, UsageError
 from labs.core.pool_worker import STOP
 from labs.models.base import Empty, Model
 
-NAMES = ("n-workers", "pipeline", "broadcast")
+NAMES = ("n-workers", "pipeline", "broadcast", "map")
 
 
 def check_name(name: str) -> str:
@@ -33,7 +35,8 @@ def _remaining(deadline: float) -> float:
     return left
 
 
-def _result(future: Future, deadline: float) -> Any:
+def outcome(future: Future, deadline: float) -> Any:
+    """The result of *future* by *deadline*, or a RunError (RunTimeout) that says what went wrong."""
     try:
         return future.result(timeout=_remaining(deadline))
     except Exception as exc:  # a KeyboardInterrupt is the user's, not the run's: it passes through
@@ -71,21 +74,25 @@ def n_workers(model: Model, task_func: str, tasks: Sequence[Any], deadline: floa
         model.submit("labs.core.pool_worker:run_chunk", task_func, chunk)
         for chunk in split(tasks, model.workers)
     ]
-    return [result for future in futures for result in _result(future, deadline)]
+    return [result for future in futures for result in outcome(future, deadline)]
 
 
 def broadcast(model: Model, task_func: str, tasks: Sequence[Any], deadline: float) -> list[Any]:
-    shared, workers = tuple(tasks), model.workers
+    workers = model.workers
+    shared = model.share(tuple(tasks))
     futures = [
         model.submit("labs.core.pool_worker:run_share", task_func, shared, i, workers) for i in range(workers)
     ]
-    results: list[Any] = [None] * len(shared)
+    results: list[Any] = [None] * len(tasks)
     for index, future in enumerate(futures):
-        results[index::workers] = _result(future, deadline)
+        results[index::workers] = outcome(future, deadline)
     return results
 
 
 def pipeline(model: Model, task_func: str, tasks: Sequence[Any], deadline: float) -> list[Any]:
+    native = model.stream(task_func, tasks, deadline)
+    if native is not None:
+        return native
     inbound, outbound = model.channels()
 
     def produce() -> None:
@@ -111,19 +118,24 @@ def pipeline(model: Model, task_func: str, tasks: Sequence[Any], deadline: float
         except Empty:
             for worker in workers:
                 if worker.done():
-                    _result(worker, deadline)  # raises if the worker died
+                    outcome(worker, deadline)  # raises if the worker died
             continue
         if not ok:
             raise RunError(f"a task failed: {value.strip().splitlines()[-1]}")
         results[position] = value
         received += 1
     for worker in workers:
-        _result(worker, deadline)
+        outcome(worker, deadline)
     producer.join(_remaining(deadline))
     return results
 
 
-_RUNNERS = {"n-workers": n_workers, "pipeline": pipeline, "broadcast": broadcast}
+def task_map(model: Model, task_func: str, tasks: Sequence[Any], deadline: float) -> list[Any]:
+    futures = [model.submit(task_func, task) for task in tasks]
+    return [outcome(future, deadline) for future in futures]
+
+
+_RUNNERS = {"n-workers": n_workers, "pipeline": pipeline, "broadcast": broadcast, "map": task_map}
 
 
 def run(pattern: str, model: Model, task_func: str, tasks: Sequence[Any], timeout: float) -> list[Any]:

@@ -56,3 +56,12 @@ def die_with_parent(signum: int = signal.SIGKILL) -> bool:
         return libc.prctl(_PR_SET_PDEATHSIG, int(signum)) == 0
     except (OSError, AttributeError):
         return False
+
+
+if __name__ == "__main__":
+    # `python -m labs.core.proctree COMMAND ...`: COMMAND, dying with the process that started this one
+    # (PR_SET_PDEATHSIG survives exec). For servers the lab starts that are not Python (redis-server).
+    import sys
+
+    die_with_parent(signal.SIGKILL)
+    os.execvp(sys.argv[1], sys.argv[1:])

@@ -47,6 +47,8 @@ INHERITED = (
     "LABS_HTTP_LATENCY_MS",
     "LABS_HTTP_PAYLOAD",
     "LABS_HTTP_TIMEOUT",
+    "LABS_DASK_SCHEDULER",
+    "LABS_CELERY_BROKER",
 )
 PHYSICS_MARGIN = 1.1  # a speedup above usable CPUs x this is a measurement fault
 

@@ -17,7 +17,16 @@ from labs.models.base import Model
 __all__ = ["Model", "available", "get", "names"]
 
 # Registry: adding a model is one module plus one entry here.
-MODULES = ("serial", "threads", "asyncio_loop", "processes", "interpreters_pool", "interpreters_raw")
+MODULES = (
+    "serial",
+    "threads",
+    "asyncio_loop",
+    "processes",
+    "interpreters_pool",
+    "interpreters_raw",
+    "dask_cluster",
+    "celery_workers",
+)
 
 
 @functools.cache

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import queue
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from concurrent.futures import Future
 from typing import Any, Protocol
 
@@ -66,6 +67,16 @@ class Model(Plugin, ABC):
     @abstractmethod
     def channels(self) -> tuple[Channel, Channel]:
         """An (inbound, outbound) pair of the model's own queue type, usable from its workers."""
+
+    def share(self, value: Any) -> Any:
+        """What the broadcast pattern passes to every worker in place of *value*: the value itself, or a
+        handle to one copy the model placed on every worker beforehand (Dask's scatter)."""
+        return value
+
+    def stream(self, task_func: str, tasks: Sequence[Any], deadline: float) -> list[Any] | None:
+        """The pipeline through the model's own primitives (Celery: the broker's queue is the inbound
+        queue, the result backend the outbound one), or None to run it over ``channels()``."""
+        return None
 
     @abstractmethod
     def shutdown(self, *, abandon: bool = False) -> None:

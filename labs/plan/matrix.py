@@ -18,6 +18,7 @@ JOB = "labs.measure.job"
 COSTS = "labs.measure.costs.job"
 # The workload size each mode measures (a workload declares smoke, quick and default sizes).
 SIZE_OF_MODE = {"quick": "smoke", "default": "quick", "rigorous": "default"}
+ENGINES = ("dask", "celery")  # scale-out engines: each start is a cluster (seconds), measured after the core
 IO_FOCUS = 16  # the concurrency at which every I/O model is compared first
 CORE_PAYLOADS = (1 << 10, 16 << 20)
 LIGHT_IO_MODELS = ("threads", "asyncio")  # cheap to have hundreds of; the others cost a process each
@@ -109,14 +110,16 @@ def _job(
     return BenchSpec(key, options=options, paired=paired, tier=tier)
 
 
-def _tier(kind: str, pattern: str, workers: int, points: tuple[int, ...]) -> int:
+def _tier(kind: str, model: str, pattern: str, workers: int, points: tuple[int, ...]) -> int:
     """The core questions first. 0: each model's CPU-bound speedup at the top worker count (scaling,
     the GIL, free-threading, subinterpreters vs processes). 1: the I/O crossover at one concurrency,
-    and the core costs (start-up, transfer, memory, races). 2: the rest of the CPU sweep. 3: the rest."""
+    the scale-out engines' speedup, and the core costs (start-up, transfer, memory, races). 2: the
+    rest of the CPU sweep. 3: the rest."""
     if pattern != "n-workers":
         return 3
     if kind == "cpu":
-        return 0 if workers == points[-1] else 2
+        top = 1 if model in ENGINES else 0  # an engine leaves the machine: not a first question on one
+        return top if workers == points[-1] else 2
     return 1 if workers == IO_FOCUS or len(points) == 1 else 3
 
 
@@ -172,7 +175,7 @@ def _matrix(selection: Selection, runnable: Sequence[str], counts: tuple[int, ..
                 specs += [
                     _job(
                         workload.name, model, pattern, n, size if cpu else max(size, n), timeout, cpu,
-                        _tier(workload.kind, pattern, n, points),
+                        _tier(workload.kind, model, pattern, n, points),
                     )
                     for n in points
                 ]  # fmt: skip
@@ -211,7 +214,9 @@ def _costs(selection: Selection, available: Availability, top: int, notes: list[
             if why:
                 notes.append(f"{key.name} skipped: {why}")
             else:  # a small and a large payload answer "what does a carrier cost" first
-                specs.append(BenchSpec(key, COSTS, tier=1 if size in CORE_PAYLOADS else 3))
+                # (a task carrier: the trivial task's round trip, 1 B)
+                core = (1,) if carrier.startswith("task-") else CORE_PAYLOADS
+                specs.append(BenchSpec(key, COSTS, tier=1 if size in core else 3))
     for model in MEMORY_MODELS:
         key = BenchKey("memory", model=model, workers=top)
         why = available.memory() or available.model(model)

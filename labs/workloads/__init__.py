@@ -45,8 +45,12 @@ MODULES = (
     "sqlite",
     "subprocesses",
     "mixed",
+    "grain",
 )
-_VARIANTS = {"mixed": ("mixed-cpu0", "mixed-cpu4", "mixed-cpu16", "mixed-cpu64")}
+_VARIANTS = {
+    "mixed": ("mixed-cpu0", "mixed-cpu4", "mixed-cpu16", "mixed-cpu64"),
+    "grain": ("grain-fib10", "grain-fib14", "grain-fib18", "grain-fib22"),
+}
 NAMES = tuple(name for module in MODULES for name in _VARIANTS.get(module, (module,)))
 
 

@@ -55,7 +55,7 @@ def test_ctrl_c_while_waiting_for_a_pool_is_an_interrupt_not_a_timeout():
     start = time.monotonic()
     threading.Timer(0.2, signal.pthread_kill, (threading.main_thread().ident, signal.SIGINT)).start()
     with pytest.raises(KeyboardInterrupt):
-        patterns._result(never_done, time.monotonic() + 30)
+        patterns.outcome(never_done, time.monotonic() + 30)
     assert time.monotonic() - start < 5
 
 

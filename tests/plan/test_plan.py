@@ -155,7 +155,7 @@ def test_the_default_answers_the_first_questions_and_full_adds_every_pattern():
     assert not [n for n in names(plan(default, Fixed())) if "/pipeline/" in n]
     named = Selection.from_args(args(workload=["fib"], model=["threads"], pattern=["broadcast"]))
     assert named.patterns == ("broadcast",)
-    assert Selection.from_args(args(rigorous=True)).patterns == ("n-workers", "pipeline", "broadcast")
+    assert Selection.from_args(args(rigorous=True)).patterns == ("n-workers", "pipeline", "broadcast", "map")
 
 
 def test_cpu_bound_model_benches_pair_their_serial_baseline_and_io_ones_do_not():

@@ -12,6 +12,9 @@ mp-queue                multiprocessing.Queue to a process (pickled, through a p
 mp-pipe                 multiprocessing.Pipe to a process, send_bytes / recv_bytes
 shared-memory           multiprocessing.shared_memory: the worker copies the block out and back in,
                         a one-byte Pipe message each way says when
+task-MODEL              one call of a task that returns its argument, through MODEL with one worker
+                        (threads, processes-forkserver, interpreters-pool, dask, celery): the payload
+                        goes in the call and comes back as its result; at 1 B, a trivial task's round trip
 """
 
 from __future__ import annotations
@@ -253,6 +256,42 @@ class SharedMemory(PipeEcho):
         self._block.unlink()
 
 
+def echo(payload: Any) -> Any:
+    return payload
+
+
+class ModelTask(Carrier):
+    """One call through a model with one worker: what dispatching a task costs, by payload size."""
+
+    model = ""
+
+    @classmethod
+    def unavailable_reason(cls, size: int) -> str | None:
+        from labs import models
+
+        return models.get(cls.model).unavailable_reason()
+
+    def start(self) -> None:
+        from labs import models
+
+        self._model = models.get(self.model)(1)
+        self._model.start()
+
+    def round_trip(self, payload: Any) -> Any:
+        return self._model.submit("labs.measure.costs.transfer:echo", payload).result()
+
+    def close(self) -> None:
+        self._model.shutdown()
+
+
+def _task_carrier(model: str) -> type[Carrier]:
+    description = f"one call of an echo task through {model}, one worker"
+    attributes = {"name": f"task-{model}", "description": description, "model": model, "__module__": __name__}
+    return type(f"Task{model.title().replace('-', '')}", (ModelTask,), attributes)
+
+
+TASK_MODELS = ("threads", "processes-forkserver", "interpreters-pool", "dask", "celery")
+
 CARRIERS: Registry[type[Carrier]] = Registry(
     "transfer carrier",
     ThreadQueue,
@@ -262,6 +301,7 @@ CARRIERS: Registry[type[Carrier]] = Registry(
     ProcessQueue,
     ProcessPipe,
     SharedMemory,
+    *(_task_carrier(model) for model in TASK_MODELS),
 )
 
 

@@ -20,6 +20,7 @@ from labs.report.sections.mixed import mixed
 from labs.report.sections.overhead import single_thread_overhead
 from labs.report.sections.races import races
 from labs.report.sections.reliability import reliability
+from labs.report.sections.scale_out import scale_out
 from labs.report.sections.scaling import scaling
 from labs.report.sections.setup import setup
 from labs.report.sections.startup import startup
@@ -41,6 +42,7 @@ SECTIONS: tuple[Callable[[MachineView], Section], ...] = (
     mixed,
     transfer,
     memory,
+    scale_out,
     ladder,
     races,
     best_models,

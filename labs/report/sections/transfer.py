@@ -13,7 +13,7 @@ TITLE = "Data transfer: round trip to a worker and back"
 STEM = "transfer"
 # Channels that hand over a reference, not a copy (labs/measure/costs/transfer.py): their time does not
 # grow with the payload, so bytes / time would be a meaningless "throughput"; they are reported as latency.
-ZERO_COPY = ("thread-queue", "interp-memoryview")
+ZERO_COPY = ("thread-queue", "interp-memoryview", "task-threads")
 SIZES_IN_FINDINGS = (1 << 10, 16 << 20)
 
 

@@ -1,0 +1,37 @@
+"""Tasks of a chosen size, for the break-even sweep: what a task must weigh before dispatch stops mattering.
+
+Declared variants, one per size: each task is naive fib(N), from fib(10) (microseconds: dispatch is
+everything) to fib(22) (milliseconds: dispatch is noise). Run with the ``map`` pattern, one call per
+task, so that every task pays its model's dispatch; the report compares each model's throughput with
+processes' at the same worker count and size, and names the smallest size where it reaches 90%.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from labs.workloads.fib import fib
+
+KIND = "cpu"
+DESCRIPTION = "naive fib(N) per task, N = 10, 14, 18, 22 by variant: the task size sweep of the break-even"
+ORIGIN = "written for the lab (fib's kernel at four sizes)"
+SIZES = {"smoke": 8, "quick": 32, "default": 64}
+VARIANTS = {"grain-fib10": 10, "grain-fib14": 14, "grain-fib18": 18, "grain-fib22": 22}
+
+
+def make_tasks(size: int, depth: int) -> list[int]:
+    return [depth] * size
+
+
+def run(task: int) -> int:
+    return fib(task)
+
+
+def check(tasks: Sequence[int], results: Sequence[int]) -> str | None:
+    for n, value in zip(tasks, results, strict=True):
+        a, b = 0, 1
+        for _ in range(n):
+            a, b = b, a + b
+        if value != a:
+            return f"fib({n}) gave {value}, expected {a}"
+    return None

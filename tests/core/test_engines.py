@@ -1,0 +1,290 @@
+"""The scale-out engines, for real: Dask's scheduler and workers, Celery's workers on redis-server.
+
+Each test runs the lab's CLI as a user would and checks what it left running. The rehearsal starts the
+cluster the way a user would on two hosts (separate commands, addresses on 127.0.0.1) and points the
+lab at it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from labtest import ROOT, run_cli, session_processes
+
+from labs import models
+
+ENGINES = ("dask", "celery")
+
+
+def need(model: str) -> None:
+    why = models.get(model).unavailable_reason()
+    if why:
+        pytest.skip(f"{model} unavailable: {why}")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextlib.contextmanager
+def started(*commands: list[str]) -> Iterator[list[subprocess.Popen]]:
+    """Processes a user would start by hand (in their own session), stopped after the block."""
+    processes = [
+        subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                         start_new_session=True)
+        for command in commands
+    ]  # fmt: skip
+    try:
+        yield processes
+    finally:
+        for process in processes:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def wait_until(ready: object, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not ready():  # type: ignore[operator]
+        assert time.monotonic() < deadline, "the cluster did not come up"
+        time.sleep(0.2)
+
+
+@contextlib.contextmanager
+def dask_cluster(workers: int = 2) -> Iterator[tuple[str, list[subprocess.Popen]]]:
+    need("dask")
+    from distributed import Client
+
+    address = f"tcp://127.0.0.1:{free_port()}"
+    host, port = address.removeprefix("tcp://").split(":")
+    scheduler = [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", host, "--port", port]
+    scheduler += ["--dashboard-address", ":0", "--no-show"]
+    worker = [sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1"]
+    worker += ["--no-dashboard", "--host", "127.0.0.1"]
+    with started(scheduler, worker, worker) as processes:
+
+        def all_up() -> bool:
+            try:
+                with Client(address, timeout=2) as client:
+                    return len(client.scheduler_info()["workers"]) >= workers
+            except OSError:
+                return False
+
+        wait_until(all_up)
+        yield address, processes
+
+
+@contextlib.contextmanager
+def celery_cluster(workers: int = 2) -> Iterator[str]:
+    need("celery")
+    if shutil.which("redis-server") is None:
+        pytest.skip("no redis-server (apt-get install redis-server)")
+    from labs.models.celery_app import make_app
+
+    port = free_port()
+    url = f"redis://127.0.0.1:{port}/0"
+    redis = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    worker = [sys.executable, "-m", "celery", "-A", "labs.models.celery_app", "worker", "--pool", "prefork"]
+    worker += ["--concurrency", "1", "--without-gossip", "--without-mingle", "--loglevel", "ERROR"]
+    env_before = os.environ.get("LABS_CELERY_BROKER")
+    os.environ["LABS_CELERY_BROKER"] = url  # the workers' broker, as a user exports it
+    if os.geteuid() == 0:
+        os.environ.setdefault("C_FORCE_ROOT", "1")  # celery refuses root with pickle otherwise
+    try:
+        with started(redis, [*worker, "-n", "a@localhost"], [*worker, "-n", "b@localhost"]):
+            app = make_app(url)
+            wait_until(lambda: len(app.control.ping(timeout=0.5)) >= workers)
+            app.close()
+            yield url
+    finally:
+        if env_before is None:
+            os.environ.pop("LABS_CELERY_BROKER", None)
+        else:
+            os.environ["LABS_CELERY_BROKER"] = env_before
+
+
+@pytest.mark.parametrize("model", ENGINES)
+def test_nbody_verifies_on_each_engine_with_nothing_left_running(model):
+    need(model)
+    done = run_cli("run", "-w", "nbody", "-m", model, "-n", "2", "--size", "4", timeout=180)
+    assert done.returncode == 0, done.stderr
+    assert "verified" in done.stdout and f"{model}" in done.stdout
+    assert not done.leftover
+
+
+@pytest.mark.parametrize("model", ENGINES)
+@pytest.mark.parametrize("pattern", ["pipeline", "broadcast", "map"])
+def test_every_pattern_verifies_on_each_engine(model, pattern):
+    need(model)
+    done = run_cli("run", "-w", "fib", "-m", model, "-p", pattern, "-n", "2", "--size", "6", timeout=180)
+    assert done.returncode == 0, done.stderr
+    assert "6 results equal the serial reference" in done.stdout
+    assert not done.leftover
+
+
+@pytest.mark.parametrize("model", ENGINES)
+@pytest.mark.parametrize(
+    ("fault", "message"),
+    [
+        ("raise", "a task failed: InjectedFault: injected fault on task 2"),
+        ("kill", "a worker died: "),
+        ("hang", "no result before the run's timeout"),
+    ],
+)
+def test_a_fault_is_one_error_line_and_nothing_is_left_running(model, fault, message):
+    need(model)
+    args = ["run", "-w", "fib", "-m", model, "-n", "2", "--size", "2", "--fault", fault, "--timeout", "5"]
+    done = run_cli(*args, timeout=180)
+    assert done.returncode == 1
+    errors = [line for line in done.stderr.splitlines() if line.startswith("ERROR:")]
+    assert len(errors) == 1 and errors[0].startswith(f"ERROR: fib/{model}/n-workers/w2: {message}"), (
+        done.stderr
+    )
+    assert done.seconds < 90
+    assert not done.leftover, done.leftover
+
+
+@pytest.mark.parametrize(
+    ("option", "address"),
+    [("--dask-scheduler", "tcp://127.0.0.1:{port}"), ("--celery-broker", "redis://127.0.0.1:{port}/0")],
+)
+def test_an_unreachable_cluster_is_one_error_line_in_bounded_time(option, address):
+    model = "dask" if option == "--dask-scheduler" else "celery"
+    need(model)
+    done = run_cli("run", "-w", "fib", "-m", model, option, address.format(port=free_port()), timeout=120)
+    assert done.returncode == 1
+    assert len(done.stderr.splitlines()) == 1 and "did not answer within" in done.stderr, done.stderr
+    assert done.seconds < 60
+    assert not done.leftover
+
+
+@pytest.mark.parametrize(
+    ("option", "address"), [("--dask-scheduler", "http://127.0.0.1:8786"), ("--celery-broker", "amqp://x")]
+)
+def test_a_malformed_cluster_address_is_bad_input(option, address):
+    done = run_cli("run", "-w", "fib", "-m", "serial", option, address, timeout=60)
+    assert done.returncode == 2
+    assert (
+        done.stderr.startswith("ERROR: ") and "is not" in done.stderr and len(done.stderr.splitlines()) == 1
+    )
+
+
+def _celery_tasks_hang() -> bool:
+    """Whether a celery worker the lab started says its task hangs (its log, in the lab's workdir)."""
+    logs = Path(tempfile.gettempdir()).glob("labs-celery-*/worker*.log")
+    return any("hangs (--fault hang)" in log.read_text(errors="replace") for log in logs)
+
+
+def _run_then_kill(args: list[str], victim: object, after: str) -> tuple[int, str, float]:
+    """Start the lab, kill *victim* (a Popen, or a command-line fragment of the lab's own processes) once
+    its stdout says *after* and its celery workers (if any) run their tasks, and return its exit code,
+    stderr and seconds from the kill to its exit."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "labs", *args], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, start_new_session=True,
+    )  # fmt: skip
+    try:
+        for line in process.stdout:  # type: ignore[union-attr]
+            if after in line:
+                break
+        if "celery" in args:
+            wait_until(_celery_tasks_hang)
+        time.sleep(1.0)
+        if isinstance(victim, subprocess.Popen):
+            os.killpg(victim.pid, signal.SIGKILL)
+        else:
+            for entry in session_processes(process.pid):
+                pid = int(entry.split(":")[0])
+                with contextlib.suppress(OSError):
+                    if str(victim) in Path(f"/proc/{pid}/cmdline").read_text():
+                        os.kill(pid, signal.SIGKILL)
+        killed = time.monotonic()
+        _, stderr = process.communicate(timeout=120)
+        return process.returncode, stderr, time.monotonic() - killed
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def test_a_celery_broker_that_dies_mid_run_is_one_error_line():
+    need("celery")
+    args = [
+        "run",
+        "-w",
+        "fib",
+        "-m",
+        "celery",
+        "-n",
+        "2",
+        "--size",
+        "2",
+        "--fault",
+        "hang",
+        "--timeout",
+        "100",
+    ]
+    code, stderr, seconds = _run_then_kill(args, "redis-server", after="tasks on Python")
+    assert code == 1
+    assert (
+        stderr.splitlines()
+        == [line for line in stderr.splitlines() if line.startswith("ERROR: fib/celery/n-workers/w2: ")]
+        and len(stderr.splitlines()) == 1
+    ), stderr
+    assert seconds < 60
+
+
+def test_a_dask_scheduler_that_dies_mid_run_is_one_error_line():
+    with dask_cluster() as (address, processes):
+        args = ["run", "-w", "fib", "-m", "dask", "-n", "2", "--size", "2", "--fault", "hang"]
+        args += ["--timeout", "100", "--dask-scheduler", address]
+        code, stderr, seconds = _run_then_kill(args, processes[0], after="dask: using the cluster")
+    assert code == 1
+    assert len(stderr.splitlines()) == 1 and stderr.startswith("ERROR: fib/dask/n-workers/w2: "), stderr
+    assert seconds < 60
+
+
+def _stored_benches(results: Path) -> dict[str, dict]:
+    benches = {}
+    for path in results.rglob("*.json"):
+        data = json.loads(path.read_text())
+        for bench in data.get("benchmarks", []):
+            benches[bench["metadata"]["name"]] = bench["metadata"]
+    return benches
+
+
+def test_rehearsal_the_matrix_runs_on_an_external_dask_cluster(tmp_path):
+    with dask_cluster() as (address, _):
+        args = ["bench", "-w", "fib", "-m", "dask", "-n", "2", "--quick", "--suite", "matrix", "--no-startup"]
+        args += ["--no-fingerprint", "--results", str(tmp_path), "--dask-scheduler", address]
+        done = run_cli(*args, timeout=600)
+    assert done.returncode == 0, done.stderr
+    stored = _stored_benches(tmp_path)
+    assert "fib/dask/n-workers/w2" in stored, sorted(stored)
+    assert stored["fib/dask/n-workers/w2"]["lab_dask_cluster"] == "external"
+    assert not done.leftover
+
+
+def test_rehearsal_the_matrix_runs_on_external_celery_workers(tmp_path):
+    with celery_cluster() as url:
+        args = ["bench", "-w", "fib", "-m", "celery", "-n", "2", "--quick", "--suite", "matrix"]
+        args += ["--no-startup", "--no-fingerprint", "--results", str(tmp_path), "--celery-broker", url]
+        done = run_cli(*args, timeout=600)
+    assert done.returncode == 0, done.stderr
+    stored = _stored_benches(tmp_path)
+    assert "fib/celery/n-workers/w2" in stored, sorted(stored)
+    assert stored["fib/celery/n-workers/w2"]["lab_celery_broker"] == "external"
+    assert not done.leftover
