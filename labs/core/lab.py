@@ -196,7 +196,8 @@ def started(model_class: type[Model], combination: Combination) -> Iterator[Mode
     try:
         yield model
     except BaseException as exc:
-        model.__exit__(type(exc), exc, exc.__traceback__)
+        with contextlib.suppress(Exception):  # a failing clean-up must not hide why the run failed
+            model.__exit__(type(exc), exc, exc.__traceback__)
         raise
     model.__exit__(None, None, None)
 

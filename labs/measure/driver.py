@@ -128,7 +128,19 @@ def _new_record(selection: Selection, the_plan: Plan, machine: str) -> dict[str,
         "http_server_python": os.environ.get("LABS_SERVER_PYTHON", sys.executable),
         "failed": [],
         "interrupted": False,
+        # The matrix runtimes this machine lacks, and why: the report says so where a comparison needs one
+        # (3.14t beside 3.13t, say), instead of leaving a silent gap.
+        "runtimes_missing": _missing_runtimes(),
     }
+
+
+def _missing_runtimes() -> dict[str, str]:
+    from labs.plan import discovery
+
+    try:
+        return discovery.discover()[1]
+    except Exception as exc:  # a broken interpreter somewhere must not stop a bench
+        return {"?": f"discovery failed: {type(exc).__name__}"}
 
 
 def _selection_of(record: dict[str, Any]) -> Selection:
@@ -240,8 +252,14 @@ def _measure(
                 try:
                     benches, version = bench.measure(measurement, selection.mode)
                 except RunError as exc:
-                    log.fail(spec.name, str(exc))
-                    outcome = f"FAILED: {exc}"
+                    if deadline == budget_end and time.monotonic() >= budget_end:
+                        # Stopped by the budget, not by a fault of its own: skipped and named, like the
+                        # benches after it, and no reason for the run to end in failure.
+                        log.skip(spec.name, "the run's --budget ran out while it was measured")
+                        outcome = "skipped: the run's --budget ran out"
+                    else:
+                        log.fail(spec.name, str(exc))
+                        outcome = f"FAILED: {exc}"
                 else:
                     log.add(benches, version)
                     outcome = "; ".join(_summary(bench) for bench in benches)

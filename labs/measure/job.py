@@ -87,9 +87,9 @@ def bench_job(harness: Harness, stack: contextlib.ExitStack) -> None:
     task_func = lab.task_function(workload, key.model)
     combination = lab.Combination(workload.name, key.model, key.pattern, key.workers)
     expected = lab.serial_reference(workload, tasks)
-    model = model_class(key.workers)
-    model.start()
-    stack.callback(model.shutdown)
+    # As a context: a start that fails half-way (a cluster's redis up, its workers not) is cleaned up,
+    # and a failed or timed-out job abandons the workers instead of waiting for a hung one.
+    model = stack.enter_context(model_class(key.workers))
 
     def job() -> list:
         return lab.execute(model, key.pattern, task_func, tasks, combination, args.lab_timeout)

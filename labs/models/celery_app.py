@@ -46,7 +46,9 @@ def make_app(url: str) -> Celery:
         broker_connection_retry_on_startup=True,
         broker_connection_timeout=5,
         redis_socket_connect_timeout=5,
-        result_expires=600,
+        redis_socket_timeout=10,  # a broker host that vanishes is an error in seconds, not minutes
+        broker_transport_options={"socket_timeout": 10, "socket_connect_timeout": 5},
+        result_expires=600,  # the lab deletes each result once read; this bounds what a crash leaves
     )
     app.task(name="labs.call")(call_task)
     return app

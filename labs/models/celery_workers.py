@@ -34,7 +34,7 @@ from typing import Any
 
 from labs.core.errors import RunError, UsageError
 from labs.models.base import Channel, Model
-from labs.models.engines import missing_engine
+from labs.models.engines import missing_engine, warm_up, worker_side
 
 BROKER_ENV = "LABS_CELERY_BROKER"  # the same name labs.models.celery_app reads in the workers
 START_SECONDS = 60.0  # redis and the workers must be up by then (a cold import of celery is slow)
@@ -64,17 +64,20 @@ def _spawn(command: list[str], log: Path, env: dict[str, str] | None = None) -> 
         )
 
 
-def _stop(process: subprocess.Popen, *, abandon: bool) -> None:
-    """SIGTERM (a warm shutdown) then SIGKILL after CLOSE_SECONDS; SIGKILL at once with *abandon*."""
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL if abandon else signal.SIGTERM)
-    try:
-        process.wait(timeout=CLOSE_SECONDS)
-    except subprocess.TimeoutExpired:
-        pass
-    with contextlib.suppress(ProcessLookupError):  # the pool child, if its parent left without it
-        os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
+def _stop(processes: list[subprocess.Popen], abandon: bool) -> None:
+    """Signal every group, SIGTERM (a warm shutdown) or SIGKILL with *abandon*; wait for all together
+    up to CLOSE_SECONDS, then SIGKILL what is left (a pool child whose parent left without it)."""
+    for process in processes:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL if abandon else signal.SIGTERM)
+    deadline = time.monotonic() + CLOSE_SECONDS
+    for process in processes:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=max(0.0, deadline - time.monotonic()))
+    for process in processes:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 def _last_line(log: Path) -> str:
@@ -93,9 +96,13 @@ def _free_port() -> int:
 
 def _redis_answers(url: str, timeout: float) -> bool:
     import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
 
     try:
-        client = redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
+        client = redis.Redis.from_url(
+            url, socket_connect_timeout=timeout, socket_timeout=timeout, retry=Retry(NoBackoff(), 0)
+        )
         with contextlib.closing(client):
             return bool(client.ping())
     except (redis.RedisError, OSError):
@@ -114,52 +121,82 @@ def _answering(app: Any, timeout: float) -> int:
 
 
 class ResultPoller(threading.Thread):
-    """Settles the futures of submitted tasks from the result backend: a GET per pending task."""
+    """Settles the futures of submitted tasks from the result backend: a GET per pending task, then the
+    result is deleted (a 64 MiB echo must not stay in Redis). It sleeps while nothing is pending, so
+    it takes no CPU from a serial baseline timed in the same process; it fails every pending call, and
+    every later one, when the broker goes away or one of the lab's own workers dies."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, workers_alive: Any = None) -> None:
         super().__init__(name="labs-celery-results", daemon=True)
         self.app = app
+        self.workers_alive = workers_alive  # None on a user's cluster: its workers are not the lab's
         self.pending: dict[str, Future] = {}
         self.lock = threading.Lock()
+        self.wake = threading.Event()
         self.stopped = threading.Event()
+        self.error: RunError | None = None
 
     def watch(self, task_id: str) -> Future:
         future: Future = Future()
         future.set_running_or_notify_cancel()
         with self.lock:
+            if self.error is not None:
+                future.set_exception(self.error)
+                return future
             self.pending[task_id] = future
+        self.wake.set()
         return future
 
-    def run(self) -> None:
-        from celery.exceptions import WorkerLostError
-        from celery.states import READY_STATES, SUCCESS
+    def stop(self) -> None:
+        self.stopped.set()
+        self.wake.set()
+        self.join(CLOSE_SECONDS)
 
+    def run(self) -> None:
         backend = self.app.backend
-        while not self.stopped.wait(POLL_SECONDS):
+        while not self.stopped.is_set():
             with self.lock:
                 watched = list(self.pending.items())
+                if not watched:
+                    self.wake.clear()
+            if not watched:
+                self.wake.wait()
+                continue
+            if self.workers_alive is not None and not self.workers_alive():
+                self._fail_all(RunError("a worker died: a celery worker process exited"))
+                return
             for task_id, future in watched:
                 try:
                     meta = backend.get_task_meta(task_id, cache=False)
                 except Exception as exc:  # a broker that went away: every pending call fails
-                    self._fail_all(RunError(f"the Celery broker went away: {type(exc).__name__}: {exc}"))
+                    self._fail_all(RunError(f"the Celery broker went away: {type(exc).__name__}"))
                     return
-                if meta["status"] not in READY_STATES:
-                    continue
-                with self.lock:
-                    del self.pending[task_id]
-                result = meta["result"]
-                if meta["status"] == SUCCESS:
-                    future.set_result(result)
-                elif isinstance(result, WorkerLostError):
-                    future.set_exception(RunError(f"a worker died: WorkerLostError: {result}"))
-                elif isinstance(result, BaseException):
-                    future.set_exception(result)
-                else:
-                    future.set_exception(RunError(f"celery task ended {meta['status']}: {result!r}"))
+                self._settle(backend, task_id, future, meta)
+            time.sleep(POLL_SECONDS)
+
+    def _settle(self, backend: Any, task_id: str, future: Future, meta: dict) -> None:
+        from celery.exceptions import WorkerLostError
+        from celery.states import READY_STATES, SUCCESS
+
+        if meta["status"] not in READY_STATES:
+            return
+        with self.lock:
+            self.pending.pop(task_id, None)
+        with contextlib.suppress(Exception):
+            backend.forget(task_id)
+        result = meta["result"]
+        if meta["status"] == SUCCESS:
+            future.set_result(result)
+        elif isinstance(result, WorkerLostError):
+            future.set_exception(RunError(f"a worker died: WorkerLostError: {result}"))
+        elif isinstance(result, BaseException):
+            future.set_exception(worker_side(result))
+        else:
+            future.set_exception(RunError(f"celery task ended {meta['status']}: {result!r}"))
 
     def _fail_all(self, error: RunError) -> None:
         with self.lock:
+            self.error = error
             pending, self.pending = self.pending, {}
         for future in pending.values():
             future.set_exception(error)
@@ -194,32 +231,39 @@ class CeleryWorkers(Model):
 
         url = os.environ.get(BROKER_ENV)
         self._external = bool(url)
-        self._processes: list[subprocess.Popen] = []
+        self._processes: list[subprocess.Popen] = []  # the celery workers the lab started
+        self._redis: subprocess.Popen | None = None
         self._workdir = Path(tempfile.mkdtemp(prefix="labs-celery-"))
         if url:
             check_broker(url)
             if not _redis_answers(url, CONNECT_SECONDS):
-                raise RunError(f"celery broker {url} did not answer within {CONNECT_SECONDS:.0f} s")
+                # The URL is not repeated: it may hold a password, and a failed bench's reason is stored.
+                raise RunError(f"the celery broker given did not answer within {CONNECT_SECONDS:.0f} s")
         else:
             url = self._start_redis()
         self._app = make_app(url)
-        self._poller = ResultPoller(self._app)
-        self._poller.start()
         if self._external:
-            self._count_workers(url)
+            self._poller = ResultPoller(self._app)
+            self._poller.start()
+            self._count_workers()
         else:
             self._start_workers(url)
-        wait([self.submit("labs.core.pool_worker:warm_up", self.warm_delay) for _ in range(self.workers)])
+            self._poller = ResultPoller(self._app, self._workers_alive)
+            self._poller.start()
+        warm_up(self, START_SECONDS)
+
+    def _workers_alive(self) -> bool:
+        return all(process.poll() is None for process in self._processes)
 
     def _start_redis(self) -> str:
         port, log = _free_port(), self._workdir / "redis.log"
         command = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
         command += ["--appendonly", "no", "--dir", str(self._workdir), "--daemonize", "no"]
-        self._processes.append(_spawn(command, log))
+        self._redis = _spawn(command, log)
         url = f"redis://127.0.0.1:{port}/0"
         deadline = time.monotonic() + START_SECONDS
         while not _redis_answers(url, 0.5):
-            if self._processes[0].poll() is not None or time.monotonic() > deadline:
+            if self._redis.poll() is not None or time.monotonic() > deadline:
                 raise RunError(f"redis-server did not start: {_last_line(log)}")
             time.sleep(0.02)
         return url
@@ -253,15 +297,22 @@ class CeleryWorkers(Model):
             if time.monotonic() > deadline:
                 raise RunError(f"the celery workers did not answer within {START_SECONDS:.0f} s")
 
-    def _count_workers(self, url: str) -> None:
+    def _count_workers(self) -> None:
         found = _answering(self._app, 1.0)
         if found < self.workers:
-            raise RunError(f"the celery broker {url} has {found} worker(s) answering; this run asks for "
-                           f"{self.workers}")  # fmt: skip
-        print(f"celery: using the workers of {url}: {found} answering, {self.workers} asked for", flush=True)
+            raise RunError(
+                f"the celery broker given has {found} worker(s) answering; this run asks for {self.workers}"
+            )
+        print(f"celery: using the given broker: {found} worker(s) answering, {self.workers} asked for")
 
     def submit(self, func: str, *args: Any) -> Future:
-        result = self._app.send_task("labs.call", args=(func, *args))
+        from kombu.exceptions import OperationalError
+        from redis import RedisError
+
+        try:
+            result = self._app.send_task("labs.call", args=(func, *args))
+        except (OSError, RedisError, OperationalError) as exc:
+            raise RunError(f"the Celery broker went away: {type(exc).__name__}") from None
         return self._poller.watch(result.id)
 
     def stream(self, task_func: str, tasks: Any, deadline: float) -> list[Any]:
@@ -281,15 +332,18 @@ class CeleryWorkers(Model):
         # Also after a start() that failed half-way: take what exists.
         poller, app = getattr(self, "_poller", None), getattr(self, "_app", None)
         if poller is not None:
-            if abandon and self._external and app is not None:
+            poller.stop()
+            with poller.lock:
+                unfinished = list(poller.pending)
+            if unfinished and self._external and app is not None:
                 # A user's workers stay; the calls of this run do not (SIGKILL ends a hung one).
                 with contextlib.suppress(Exception):
-                    app.control.revoke(list(poller.pending), terminate=True, signal="SIGKILL")
-            poller.stopped.set()
-            poller.join()
+                    app.control.revoke(unfinished, terminate=True, signal="SIGKILL")
         # The workers before their broker: a worker whose broker is gone would retry, not leave.
-        for process in reversed(getattr(self, "_processes", [])):
-            _stop(process, abandon=abandon)
+        _stop(getattr(self, "_processes", []), abandon)
+        redis = getattr(self, "_redis", None)
+        if redis is not None:
+            _stop([redis], abandon)
         if app is not None:
             app.close()
         workdir = getattr(self, "_workdir", None)

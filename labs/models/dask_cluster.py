@@ -20,13 +20,13 @@ import logging
 import os
 import pickle
 import queue
-from concurrent.futures import Future, wait
+from concurrent.futures import Future
 from typing import Any
 
 from labs.core.errors import RunError, UsageError
 from labs.core.pool_worker import call
 from labs.models.base import Channel, Model
-from labs.models.engines import missing_engine
+from labs.models.engines import missing_engine, warm_up, worker_side
 
 SCHEDULER_ENV = "LABS_DASK_SCHEDULER"
 CONNECT_SECONDS = 10.0  # an unreachable scheduler is an error after this long, never a hang
@@ -60,13 +60,18 @@ class DaskChannel:
         return self._queue
 
     def put(self, item: Any) -> None:
-        self._resolved().put(pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL))
+        try:
+            self._resolved().put(pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL))
+        except Exception as exc:  # a lost scheduler: CommClosedError, a closed client, a cancellation
+            raise RunError(f"the dask scheduler went away: {type(exc).__name__}") from None
 
     def get(self, timeout: float) -> Any:
         try:
             return pickle.loads(self._resolved().get(timeout=timeout))
         except TimeoutError:
             raise queue.Empty from None
+        except Exception as exc:
+            raise RunError(f"the dask scheduler went away: {type(exc).__name__}") from None
 
 
 def _bridge(dask_future: Any) -> Future:
@@ -79,17 +84,20 @@ def _bridge(dask_future: Any) -> Future:
     future.dask_future = dask_future  # type: ignore[attr-defined]
 
     def settle(done: Any) -> None:
-        if done.cancelled():
-            error = RunError("dask cancelled the task: its scheduler or its worker went away")
-            future.set_exception(error)
-            return
-        exception = done.exception()
-        if isinstance(exception, KilledWorker):
-            future.set_exception(RunError(f"a worker died: KilledWorker: {exception}"))
-        elif exception is not None:
-            future.set_exception(exception)
-        else:
-            future.set_result(done.result())
+        # Runs on dask's callback thread, which swallows what it raises: every way out settles *future*.
+        try:
+            if done.cancelled():
+                error: BaseException = RunError("dask cancelled the task: its scheduler or worker went away")
+            elif isinstance(exception := done.exception(), KilledWorker):
+                error = RunError("a worker died: KilledWorker")  # its text names a worker's address
+            elif exception is not None:
+                error = worker_side(exception)
+            else:
+                future.set_result(done.result())
+                return
+        except Exception as exc:  # the result could not be fetched: a lost worker, a closing client
+            error = RunError(f"dask lost the result: {type(exc).__name__}")
+        future.set_exception(error)
 
     dask_future.add_done_callback(settle)
     return future
@@ -140,11 +148,12 @@ class Dask(Model):
                     silence_logs=logging.CRITICAL,
                 )
             self._client = Client(self._cluster, set_as_default=False)
-        wait([self.submit("labs.core.pool_worker:warm_up", self.warm_delay) for _ in range(self.workers)])
+        warm_up(self, CONNECT_SECONDS + 50)
 
     def share(self, value: Any) -> Any:
         # Kept until the next job's input replaces it: dask forgets data whose last future is dropped.
-        self._shared = self._client.scatter(value, broadcast=True, hash=False)
+        # In a list: scatter would make a tuple into one key per item, and every call would wait on each.
+        self._shared = self._client.scatter([value], broadcast=True, hash=False)[0]
         return self._shared
 
     def submit(self, func: str, *args: Any) -> Future:
@@ -174,16 +183,17 @@ class Dask(Model):
 def _connect(address: str, workers: int) -> Any:
     from distributed import Client
 
+    # Errors do not repeat the address: a failed bench's reason is stored, and results name no host.
     try:
         client = Client(address, timeout=CONNECT_SECONDS, set_as_default=False)
     except (OSError, TimeoutError) as exc:
         raise RunError(
-            f"dask scheduler {address} did not answer within {CONNECT_SECONDS:.0f} s: {type(exc).__name__}"
+            f"the dask scheduler given did not answer within {CONNECT_SECONDS:.0f} s: {type(exc).__name__}"
         ) from None
-    found = len(client.scheduler_info().get("workers", {}))
+    found = len(client.nthreads())  # scheduler_info() lists at most 5 workers in some releases
     if found < workers:
         client.close()
-        raise RunError(f"the dask cluster at {address} has {found} worker(s); this run asks for {workers}")
+        raise RunError(f"the dask cluster given has {found} worker(s); this run asks for {workers}")
     print(f"dask: using the cluster at {address}: {found} worker(s), {workers} asked for", flush=True)
     return client
 

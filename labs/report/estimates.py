@@ -21,6 +21,7 @@ LEVEL = analysed.LEVEL
 MAX_CV = 0.10  # values spread more than 10% around their mean
 MIN_PROCESSES = 3  # fewer pyperf worker processes cannot show process-to-process variation
 MAX_PROCESS_SPREAD = 0.10  # process means further apart than this: the process, not the value, varies
+PRECISION_LIMIT = 0.05  # a 95% interval reaching further than ±5% from its value is marked imprecise
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,16 @@ class Estimate:
     @property
     def has_interval(self) -> bool:
         return self.low is not None and self.high is not None
+
+    @property
+    def imprecise(self) -> str:
+        """Why this number is imprecise (its interval reaches beyond ±5%, or there is none); else empty."""
+        if not self.has_interval:
+            return "no interval"
+        if not self.value:
+            return ""
+        reach = max(self.high / self.value - 1, 1 - self.low / self.value)  # type: ignore[operator]
+        return f"interval ±{reach:.0%}" if reach > PRECISION_LIMIT else ""
 
 
 def shaky(bench: Bench) -> dict[str, str]:

@@ -11,6 +11,7 @@ from labs.analyse.runs import Bench
 from labs.report.estimates import Estimate
 
 SUSPECT_MARK = "⚠ suspect"
+IMPRECISE_MARK = "≈"  # before a number whose 95% interval reaches beyond ±5% (estimates.PRECISION_LIMIT)
 
 
 class Cell(str):
@@ -55,9 +56,14 @@ def table(header: list[str], rows: list[list[str]]) -> list[str]:
     return [TableLine(line, structured, i) for i, line in enumerate(lines)]
 
 
-def flag(estimate: Estimate) -> str:
-    """Why a number is flagged, for a reader who hovers over it; empty when it is not."""
-    reasons = (("suspect", estimate.suspect), ("unstable", estimate.unstable))
+def flag(estimate: Estimate, ratio: bool = False) -> str:
+    """Why a number is flagged, for a reader who hovers over it; empty when it is not. A *ratio* (a
+    speedup, a time ratio: what findings state) is also flagged when its interval is too wide."""
+    reasons = (
+        ("suspect", estimate.suspect),
+        ("unstable", estimate.unstable),
+        ("imprecise", estimate.imprecise if ratio else ""),
+    )
     return "; ".join(f"{word}: {why}" for word, why in reasons if why)
 
 
@@ -74,9 +80,11 @@ def _interval(estimate: Estimate, unit: Callable[[float], str]) -> str:
 def times(estimate: Estimate) -> Cell:
     """A ratio estimate with its interval and sample size, marked when it cannot be physical."""
     text = f"{estimate.value:.2f}× {_interval(estimate, lambda x: f'{x:.2f}')} n={estimate.n}"
+    if estimate.imprecise:
+        text = f"{IMPRECISE_MARK}{text}"
     if estimate.suspect:
         text += f" {SUSPECT_MARK} ({estimate.suspect})"
-    return Cell(text, estimate.value, flag(estimate), estimate)
+    return Cell(text, estimate.value, flag(estimate, ratio=True), estimate)
 
 
 def duration(estimate: Estimate) -> Cell:

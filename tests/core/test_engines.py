@@ -15,7 +15,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -89,7 +88,7 @@ def dask_cluster(workers: int = 2) -> Iterator[tuple[str, list[subprocess.Popen]
 
 
 @contextlib.contextmanager
-def celery_cluster(workers: int = 2) -> Iterator[str]:
+def celery_cluster(workers: int = 2) -> Iterator[tuple[str, list[subprocess.Popen]]]:
     need("celery")
     if shutil.which("redis-server") is None:
         pytest.skip("no redis-server (apt-get install redis-server)")
@@ -105,11 +104,11 @@ def celery_cluster(workers: int = 2) -> Iterator[str]:
     if os.geteuid() == 0:
         os.environ.setdefault("C_FORCE_ROOT", "1")  # celery refuses root with pickle otherwise
     try:
-        with started(redis, [*worker, "-n", "a@localhost"], [*worker, "-n", "b@localhost"]):
+        with started(redis, [*worker, "-n", "a@localhost"], [*worker, "-n", "b@localhost"]) as processes:
             app = make_app(url)
             wait_until(lambda: len(app.control.ping(timeout=0.5)) >= workers)
             app.close()
-            yield url
+            yield url, processes
     finally:
         if env_before is None:
             os.environ.pop("LABS_CELERY_BROKER", None)
@@ -183,16 +182,22 @@ def test_a_malformed_cluster_address_is_bad_input(option, address):
     )
 
 
-def _celery_tasks_hang() -> bool:
-    """Whether a celery worker the lab started says its task hangs (its log, in the lab's workdir)."""
-    logs = Path(tempfile.gettempdir()).glob("labs-celery-*/worker*.log")
-    return any("hangs (--fault hang)" in log.read_text(errors="replace") for log in logs)
+def _celery_tasks_hang(sid: int) -> bool:
+    """Whether a celery worker of the lab in session *sid* says its task hangs: its log, in the lab's
+    workdir, which is where the lab's redis-server runs (``--dir``)."""
+    for entry in session_processes(sid):
+        pid = entry.split(":")[0]
+        with contextlib.suppress(OSError):
+            if Path(f"/proc/{pid}/comm").read_text().strip() == "redis-server":
+                logs = Path(os.readlink(f"/proc/{pid}/cwd")).glob("worker*.log")
+                return any("hangs (--fault hang)" in log.read_text(errors="replace") for log in logs)
+    return False
 
 
-def _run_then_kill(args: list[str], victim: object, after: str) -> tuple[int, str, float]:
+def _run_then_kill(args: list[str], victim: object, after: str) -> tuple[int, str, float, list[str]]:
     """Start the lab, kill *victim* (a Popen, or a command-line fragment of the lab's own processes) once
-    its stdout says *after* and its celery workers (if any) run their tasks, and return its exit code,
-    stderr and seconds from the kill to its exit."""
+    its stdout says *after* and its celery workers (if any) run their tasks; return its exit code,
+    stderr, seconds from the kill to its exit, and what it left running."""
     process = subprocess.Popen(
         [sys.executable, "-m", "labs", *args], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True, start_new_session=True,
@@ -202,7 +207,7 @@ def _run_then_kill(args: list[str], victim: object, after: str) -> tuple[int, st
             if after in line:
                 break
         if "celery" in args:
-            wait_until(_celery_tasks_hang)
+            wait_until(lambda: _celery_tasks_hang(process.pid))
         time.sleep(1.0)
         if isinstance(victim, subprocess.Popen):
             os.killpg(victim.pid, signal.SIGKILL)
@@ -214,7 +219,14 @@ def _run_then_kill(args: list[str], victim: object, after: str) -> tuple[int, st
                         os.kill(pid, signal.SIGKILL)
         killed = time.monotonic()
         _, stderr = process.communicate(timeout=120)
-        return process.returncode, stderr, time.monotonic() - killed
+        seconds = time.monotonic() - killed
+        leftover = session_processes(process.pid)
+        for _ in range(50):  # killed workers take a moment to be reaped
+            if not leftover:
+                break
+            time.sleep(0.1)
+            leftover = session_processes(process.pid)
+        return process.returncode, stderr, seconds, leftover
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
@@ -237,8 +249,9 @@ def test_a_celery_broker_that_dies_mid_run_is_one_error_line():
         "--timeout",
         "100",
     ]
-    code, stderr, seconds = _run_then_kill(args, "redis-server", after="tasks on Python")
+    code, stderr, seconds, leftover = _run_then_kill(args, "redis-server", after="tasks on Python")
     assert code == 1
+    assert not leftover, leftover
     assert (
         stderr.splitlines()
         == [line for line in stderr.splitlines() if line.startswith("ERROR: fib/celery/n-workers/w2: ")]
@@ -251,8 +264,9 @@ def test_a_dask_scheduler_that_dies_mid_run_is_one_error_line():
     with dask_cluster() as (address, processes):
         args = ["run", "-w", "fib", "-m", "dask", "-n", "2", "--size", "2", "--fault", "hang"]
         args += ["--timeout", "100", "--dask-scheduler", address]
-        code, stderr, seconds = _run_then_kill(args, processes[0], after="dask: using the cluster")
+        code, stderr, seconds, leftover = _run_then_kill(args, processes[0], after="dask: using the cluster")
     assert code == 1
+    assert not leftover, leftover
     assert len(stderr.splitlines()) == 1 and stderr.startswith("ERROR: fib/dask/n-workers/w2: "), stderr
     assert seconds < 60
 
@@ -266,11 +280,20 @@ def _stored_benches(results: Path) -> dict[str, dict]:
     return benches
 
 
+def _untouched(processes: list[subprocess.Popen], results: Path, address: str) -> None:
+    """A user's cluster outlives the lab's run, and its address is nowhere in the stored results."""
+    assert all(process.poll() is None for process in processes), "the lab stopped the user's cluster"
+    port = address.rsplit(":", 1)[1].split("/")[0]
+    for path in results.rglob("*.json"):
+        assert f"127.0.0.1:{port}" not in path.read_text(), f"{path} names the cluster's address"
+
+
 def test_rehearsal_the_matrix_runs_on_an_external_dask_cluster(tmp_path):
-    with dask_cluster() as (address, _):
+    with dask_cluster() as (address, processes):
         args = ["bench", "-w", "fib", "-m", "dask", "-n", "2", "--quick", "--suite", "matrix", "--no-startup"]
         args += ["--no-fingerprint", "--results", str(tmp_path), "--dask-scheduler", address]
         done = run_cli(*args, timeout=600)
+        _untouched(processes, tmp_path, address)
     assert done.returncode == 0, done.stderr
     stored = _stored_benches(tmp_path)
     assert "fib/dask/n-workers/w2" in stored, sorted(stored)
@@ -279,12 +302,23 @@ def test_rehearsal_the_matrix_runs_on_an_external_dask_cluster(tmp_path):
 
 
 def test_rehearsal_the_matrix_runs_on_external_celery_workers(tmp_path):
-    with celery_cluster() as url:
+    with celery_cluster() as (url, processes):
         args = ["bench", "-w", "fib", "-m", "celery", "-n", "2", "--quick", "--suite", "matrix"]
         args += ["--no-startup", "--no-fingerprint", "--results", str(tmp_path), "--celery-broker", url]
         done = run_cli(*args, timeout=600)
+        _untouched(processes, tmp_path, url)
     assert done.returncode == 0, done.stderr
     stored = _stored_benches(tmp_path)
     assert "fib/celery/n-workers/w2" in stored, sorted(stored)
     assert stored["fib/celery/n-workers/w2"]["lab_celery_broker"] == "external"
     assert not done.leftover
+
+
+@pytest.mark.parametrize("model", ENGINES)
+def test_a_task_module_the_workers_cannot_import_says_what_they_need(model):
+    need(model)
+    from labs import map_tasks
+    from labs.core.errors import RunError
+
+    with pytest.raises(RunError, match="install the lab and the task's module on every worker"):
+        map_tasks("labs_no_such_module:run", [1, 2], model=model, workers=1, timeout=60)

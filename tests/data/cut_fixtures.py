@@ -1,5 +1,9 @@
 """How tests/data/results/ was cut: real committed runs of results/2cpu-3354490b/, trimmed to a few benches.
 
+The 2026-11-26 runs were measured before the sampler, the paired baselines and the hosts' fingerprints;
+results/ now holds their re-measurement, and they are read from git (commit ``ARCHIVED``), where they
+stay. The scale-out run (dask, celery, the grain sweep) is read from the working tree.
+
 The report's golden tests need every section to meet real data (values, per-process metadata, run
 records exactly as the lab stores them) without the 7 MB of the full results. This script keeps the
 listed run files of four runtimes and, inside each, only the benches ``keep`` accepts; everything
@@ -15,6 +19,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -24,6 +29,8 @@ ROOT = Path(__file__).resolve().parents[2]
 SOURCE = ROOT / "results" / "2cpu-3354490b"
 TARGET = Path(__file__).resolve().parent / "results" / "2cpu-3354490b"
 
+ARCHIVED = "59ca5d5"  # the last commit whose results/ holds the 2026-11-26 runs
+SCALE_OUT = {"3.13": ("BENCH_STAMP", "SCALE_OUT_STAMP")}  # new runs: engines in the bench, the break-even
 # Per runtime: the default-mode matrix (CPU), I/O and costs runs; 3.13 also keeps its first quick run,
 # so that the tests can show a quick run never merges into a default view; 3.12 keeps its empty run.
 RUNS = {
@@ -42,6 +49,7 @@ IO_KEEP = {
 }
 STARTUP_MODELS = ("threads", "interpreters-pool", "processes-spawn", "asyncio-task")
 TRANSFER_CHANNELS = ("thread-queue", "interp-bytes", "interp-memoryview", "mp-queue", "shared-memory")
+TASK_CARRIERS = ("task-processes-forkserver", "task-interpreters-pool", "task-dask", "task-celery")
 TRANSFER_BYTES = ("1024", "16777216")
 MEMORY_MODELS = ("threads", "interpreters-pool", "processes-fork")
 
@@ -66,23 +74,54 @@ def keep(key: BenchKey) -> bool:
     return False
 
 
-def cut(data: dict) -> dict:
+def keep_scale_out(key: BenchKey) -> bool:
+    """From the new runs, only what the scale-out section reads: nothing that would replace an older
+    fixture's bench (the latest run's bench wins in a view)."""
+    engines = ("dask", "celery")
+    match key.suite:
+        case "matrix" if key.workload.startswith("grain-"):
+            return True
+        case "matrix" if key.workload == "nbody":
+            paired_with = key.param("paired_with") or ""
+            return key.model in engines or any(f"/{engine}/" in paired_with for engine in engines)
+        case "startup":
+            return key.model in engines
+        case "transfer":
+            return key.subject in TASK_CARRIERS and key.param("bytes") in ("1", "1048576")
+    return False
+
+
+def cut(data: dict, scale_out: bool = False) -> dict:
     common = data.get("metadata", {})
-    kept = [b for b in data["benchmarks"] if keep(BenchKey.from_metadata({**common, **b["metadata"]}))]
+    wanted = keep_scale_out if scale_out else keep
+    kept = [b for b in data["benchmarks"] if wanted(BenchKey.from_metadata({**common, **b["metadata"]}))]
     return {**data, "benchmarks": kept}
 
 
+def _source(tag: str, stamp: str) -> dict:
+    """A run as committed: from the working tree, else from the archive commit."""
+    path = SOURCE / tag / f"{stamp}.json"
+    if path.exists():
+        return json.loads(path.read_text(encoding="utf-8"))
+    shown = subprocess.run(
+        ["git", "show", f"{ARCHIVED}:{path.relative_to(ROOT)}"], cwd=ROOT, capture_output=True, check=True
+    )
+    return json.loads(shown.stdout)
+
+
 def main() -> int:
-    if TARGET.exists():
-        shutil.rmtree(TARGET)
-    for tag, stamps in RUNS.items():
-        (TARGET / tag).mkdir(parents=True)
-        for stamp in stamps:
-            data = json.loads((SOURCE / tag / f"{stamp}.json").read_text(encoding="utf-8"))
-            trimmed = cut(data)
-            text = json.dumps(trimmed, indent=1, sort_keys=True) + "\n"
-            (TARGET / tag / f"{stamp}.json").write_text(text, encoding="utf-8")
-            print(f"{tag}/{stamp}.json: {len(trimmed['benchmarks'])} of {len(data['benchmarks'])} benches")
+    for folder in TARGET.iterdir() if TARGET.exists() else ():
+        if folder.name != "compat":  # the probe's file is kept as it is
+            shutil.rmtree(folder)
+    runs = [(tag, stamp, False) for tag, stamps in RUNS.items() for stamp in stamps]
+    runs += [(tag, stamp, True) for tag, stamps in SCALE_OUT.items() for stamp in stamps]
+    for tag, stamp, scale_out in runs:
+        (TARGET / tag).mkdir(parents=True, exist_ok=True)
+        data = _source(tag, stamp)
+        trimmed = cut(data, scale_out)
+        text = json.dumps(trimmed, indent=1, sort_keys=True) + "\n"
+        (TARGET / tag / f"{stamp}.json").write_text(text, encoding="utf-8")
+        print(f"{tag}/{stamp}.json: {len(trimmed['benchmarks'])} of {len(data['benchmarks'])} benches")
     return 0
 
 

@@ -274,8 +274,7 @@ class ModelTask(Carrier):
     def start(self) -> None:
         from labs import models
 
-        self._model = models.get(self.model)(1)
-        self._model.start()
+        self._model = models.get(self.model)(1).__enter__()  # a failed start cleans up after itself
 
     def round_trip(self, payload: Any) -> Any:
         return self._model.submit("labs.measure.costs.transfer:echo", payload).result()

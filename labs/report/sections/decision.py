@@ -18,7 +18,8 @@ from labs.report.sections.gil import gil_effect
 from labs.report.sections.interpreters import interpreters_vs_processes
 from labs.report.sections.mixed import mixed
 from labs.report.sections.overhead import single_thread_overhead
-from labs.report.view import MODEL_ORDER, MachineView
+from labs.report.sections.scale_out import scale_out
+from labs.report.view import MachineView
 
 TITLE = "Decision summary"
 HEADER = ["workload", "runtime", "use", "speedup [95% CI]", "workers", "runner-up", "runner-up time / best"]
@@ -35,6 +36,12 @@ QUESTIONS: tuple[tuple[str, Callable[[MachineView], Section], str], ...] = (
         "needs interpreters-pool and processes-fork benches",
     ),
     ("The I/O crossover", mixed, "needs the mixed I/O + CPU benches (`nox -s bench -- --kind io`)"),
+    (
+        "Leaving the machine",
+        scale_out,
+        "needs the dask or celery benches (`labs bench -m dask,celery`; the break-even: "
+        "`-w grain-fib10,grain-fib14,grain-fib18,grain-fib22 -p map`)",
+    ),
 )
 
 
@@ -45,16 +52,6 @@ def _rows(view: MachineView, kind: str) -> list[list[str]]:
     ]
 
 
-def _remote(view: MachineView) -> str:
-    """Leaving the machine: any model beyond the local ones is a distributed engine."""
-    remote = sorted({k.model for rt in view.runtimes.values() for k in rt.benches if k.suite == "matrix"})
-    remote = [m for m in remote if m not in MODEL_ORDER]
-    if not remote:
-        return "not measured: no distributed model has results on this machine yet."
-    anchor = markdown.anchor(best.TITLE)
-    return f"measured with {', '.join(remote)}: see [{best.TITLE}](#{anchor}) for where they rank."
-
-
 def key_questions(view: MachineView) -> list[str]:
     """One line per key question: the findings of the section that answers it, or why there are none."""
     lines = []
@@ -62,7 +59,6 @@ def key_questions(view: MachineView) -> list[str]:
         found = compute(view)
         answer = " ".join(found.findings) or f"not measured: {needs}."
         lines.append(f"- **{question}:** {answer} ([details](#{found.anchor}))")
-    lines.append(f"- **Leaving the machine:** {_remote(view)}")
     return lines
 
 

@@ -34,6 +34,8 @@ def method(view: MachineView) -> Section:
             f"- Physics check: a CPU-bound speedup above the usable CPUs × {PHYSICS_MARGIN}, or a one-worker "
             f"speedup whose interval lies entirely outside [{low}, {high}], is a measurement fault: it is "
             "marked ⚠ suspect and never chosen as best.",
+            "- Precision: a ratio whose 95% interval reaches further than ±5% from its value (or has no "
+            "interval) is marked ≈ before it: read it as an order of magnitude, not a finding to publish.",
             "- Amdahl fit: least-squares serial fraction s of speedup(n) = 1 / (s + (1 − s)/n) over the "
             "n-workers points of a model, only with at least 3 worker counts (two points fit any s).",
         ],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from labs.analyse.runs import Bench
+from labs.plan import discovery
 from labs.report import estimates, markdown
 from labs.report.estimates import Estimate
 from labs.report.plots import BarPlot, interval_series
@@ -20,9 +21,11 @@ def single_thread_overhead(view: MachineView) -> Section:
         "",
     ]
     pairs = view.twins()
+    absent = missing_free_threaded(view)
     if not pairs:
         note = "single-thread overhead: needs a default and a free-threaded run of one version"
-        return section(TITLE, [*lines, "No default / free-threaded pair in these results."], left_out=[note])
+        empty = ["No default / free-threaded pair in these results.", *absent]
+        return section(TITLE, [*lines, *empty], left_out=[note])
     findings, series = [], []
     for default, free in pairs:
         rows, matched, ratios = [], [], {}
@@ -44,9 +47,28 @@ def single_thread_overhead(view: MachineView) -> Section:
             findings.append(_finding(default, free, matched, worst[1]))
             lines += [f"Geometric mean: {markdown.times(estimates.geometric_mean(matched))}.", ""]
             series.append((f"{free} / {default}", ratios))
+    lines += absent
     if not series:
         return section(TITLE, lines, findings)
     return section(TITLE, [*lines, markdown.image(STEM)], findings, [_plot(view.workloads(), series)])
+
+
+def missing_free_threaded(view: MachineView) -> list[str]:
+    """A line naming each free-threaded build of the matrix that has no results here, and why (as the
+    newest run's discovery recorded it): a side-by-side comparison that could not be made is said."""
+    records = sorted((r.record for r in view.runtimes.values()), key=lambda r: str(r.get("started", "")))
+    recorded = next((r["runtimes_missing"] for r in reversed(records) if "runtimes_missing" in r), {})
+    present = {str(tag) for tag in view.runtimes}
+    absent = [
+        (tag, recorded.get(tag, "no run of it is stored for this machine"))
+        for tag in discovery.MATRIX
+        if tag.endswith("t") and tag not in present
+    ]
+    if not absent:
+        return []
+    lines = ["Free-threaded builds of the matrix with no results on this machine:", ""]
+    lines += [f"- {tag}: {why}" for tag, why in absent]
+    return [*lines, ""]
 
 
 def _plot(workloads: list[str], series: list[tuple[str, dict[str, Estimate]]]) -> BarPlot:

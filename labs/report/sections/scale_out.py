@@ -51,17 +51,22 @@ def _break_even(runtime: RuntimeView, top: int) -> tuple[list[list[str]], list[s
     )
     rows, findings = [], []
     for engine in ("interpreters-pool", *ENGINES):
-        cells, even = [], None
+        cells, shares = [], {}
         for workload in grains:
             base = runtime.benches.get(BenchKey("matrix", workload, REFERENCE, "map", top))
             bench = runtime.benches.get(BenchKey("matrix", workload, engine, "map", top))
             if not (base and bench and estimates.comparable(base, bench)):
                 cells.append("–")
                 continue
-            share = estimates.time_ratio(bench, base)  # processes' time / engine's: throughput share
-            cells.append(markdown.times(share))
-            if even is None and share.usable and share.value >= BREAK_EVEN_SHARE:
-                even = workload
+            shares[workload] = estimates.time_ratio(bench, base)  # processes' time / engine's: its share
+            cells.append(markdown.times(shares[workload]))
+        # The break-even: the smallest size from which every larger size measured stays at 90% or more.
+        even = None
+        for workload in reversed(grains):
+            share = shares.get(workload)
+            if share is None or not share.usable or share.value < BREAK_EVEN_SHARE:
+                break
+            even = workload
         if not any(cell != "–" for cell in cells):
             continue
         task = _task_seconds(runtime, even) if even else None

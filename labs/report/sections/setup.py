@@ -14,6 +14,7 @@ HEADER = [
     "GIL",
     "PYTHON_GIL",
     "interpreters API",
+    "default start method",
     "mode",
     "pyperf options",
     "benches / failed",
@@ -45,6 +46,7 @@ def setup(view: MachineView) -> Section:
                 _known(rt.get("gil_enabled"), "on", "off"),  # a plain pyperf file does not say
                 str(rt.get("PYTHON_GIL") or "unset"),
                 str(rt.get("interpreters_api") or "unavailable"),
+                str(rt.get("default_start_method") or "unknown"),
                 runtime.mode,
                 " ".join(runtime.record.get("pyperf_options", [])),
                 f"{len(runtime.benches)} / {len(runtime.failed)}",
@@ -52,6 +54,12 @@ def setup(view: MachineView) -> Section:
             ]
         )
     lines += markdown.table(HEADER, rows)
+    lines += [
+        "",
+        "Every processes result names its start method (processes-fork, -spawn, -forkserver); the default "
+        "start method column says which of them code that does not choose gets on each runtime "
+        "(forkserver from 3.14 on Linux).",
+    ]
     for default, free in view.twins():
         versions = (view.runtimes[default].version, view.runtimes[free].version)
         if versions[0] != versions[1]:
