@@ -112,10 +112,21 @@ def _install_engines(session: nox.Session, venv: Path) -> None:
     if done.returncode == 0:
         note.unlink(missing_ok=True)
         return
-    lines = [line.strip() for line in done.stderr.splitlines() if line.strip().startswith("ERROR")]
-    reason = (lines[0] if lines else "pip failed").removeprefix("ERROR: ")
+    reason = _why_no_engines(done.stderr)
     note.write_text(reason + "\n", encoding="utf-8")
     session.log(f"engines (dask, celery) not installed in {venv.name}: {reason}")
+
+
+def _why_no_engines(pip_stderr: str) -> str:
+    """The package pip found no wheel for, where it says so; else its first error line."""
+    missing = re.search(r"No matching distribution found for (\S+)", pip_stderr)
+    if missing:
+        return f"no wheel of {missing.group(1)} for this runtime"
+    cause = re.search(r"The conflict is caused by:\s*\n\s*(.+)", pip_stderr)
+    if cause:
+        return f"no set of wheels fits this runtime: {cause.group(1).strip()}"
+    errors = [line.strip() for line in pip_stderr.splitlines() if line.strip().startswith("ERROR")]
+    return (errors[0] if errors else "pip failed").removeprefix("ERROR: ")
 
 
 @nox.session(python=False)
@@ -145,6 +156,7 @@ OUTCOME = {0: "ok", 1: "some benches failed", 129: "hung up", 130: "interrupted"
 # A bare `nox -s bench` fits this many minutes for every runtime together (LABS_BENCH_MINUTES to change;
 # `-- --budget M` sets each run's own): every run gets its share, core questions first.
 TOTAL_MINUTES = 30.0
+RUN_OVERHEAD_MINUTES = 0.4  # measured: ~10 s a run, plus ~2 min of venv set-up over 6 runs
 
 
 def _run_keeping_results(command: list[str], env: dict[str, str]) -> int:
@@ -180,7 +192,9 @@ def bench(session: nox.Session) -> None:
             runs.append((interpreter, str(tag.gil_control), {"PYTHON_GIL": "1"}))  # same binary, GIL on
     if not any(arg == "--budget" or arg.startswith("--budget=") for arg in bench_args):
         minutes = float(os.environ.get("LABS_BENCH_MINUTES", TOTAL_MINUTES))
-        bench_args = [*bench_args, "--budget", f"{minutes / len(runs):.2f}"]
+        # Outside each budget: the speed fingerprints, the plan and nox's venv set-up (RUN_OVERHEAD_MINUTES).
+        share = max(0.5, minutes / len(runs) - RUN_OVERHEAD_MINUTES)
+        bench_args = [*bench_args, "--budget", f"{share:.2f}"]
     codes: dict[str, int] = {}
     for interpreter, tag, env in runs:
         python = _venv(session, interpreter, "bench")

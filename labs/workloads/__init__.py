@@ -49,7 +49,7 @@ MODULES = (
 )
 _VARIANTS = {
     "mixed": ("mixed-cpu0", "mixed-cpu4", "mixed-cpu16", "mixed-cpu64"),
-    "grain": ("grain-fib10", "grain-fib14", "grain-fib18", "grain-fib22"),
+    "grain": ("grain-fib10", "grain-fib14", "grain-fib18", "grain-fib22", "grain-fib26"),
 }
 NAMES = tuple(name for module in MODULES for name in _VARIANTS.get(module, (module,)))
 

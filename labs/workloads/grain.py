@@ -1,8 +1,8 @@
 """Tasks of a chosen size, for the break-even sweep: what a task must weigh before dispatch stops mattering.
 
 Declared variants, one per size: each task is naive fib(N), from fib(10) (microseconds: dispatch is
-everything) to fib(22) (milliseconds: dispatch is noise). Run with the ``map`` pattern, one call per
-task, so that every task pays its model's dispatch; the report compares each model's throughput with
+everything) to fib(26) (tens of milliseconds). Run with the ``map`` pattern, one call per task, so
+that every task pays its model's dispatch; the report compares each model's throughput with
 processes' at the same worker count and size, and names the smallest size where it reaches 90%.
 """
 
@@ -13,10 +13,10 @@ from collections.abc import Sequence
 from labs.workloads.fib import fib
 
 KIND = "cpu"
-DESCRIPTION = "naive fib(N) per task, N = 10, 14, 18, 22 by variant: the task size sweep of the break-even"
+DESCRIPTION = "naive fib(N) per task, N = 10 .. 26 by variant: the task size sweep of the break-even"
 ORIGIN = "written for the lab (fib's kernel at four sizes)"
 SIZES = {"smoke": 8, "quick": 32, "default": 64}
-VARIANTS = {"grain-fib10": 10, "grain-fib14": 14, "grain-fib18": 18, "grain-fib22": 22}
+VARIANTS = {"grain-fib10": 10, "grain-fib14": 14, "grain-fib18": 18, "grain-fib22": 22, "grain-fib26": 26}
 
 
 def make_tasks(size: int, depth: int) -> list[int]:

@@ -40,7 +40,7 @@ QUESTIONS: tuple[tuple[str, Callable[[MachineView], Section], str], ...] = (
         "Leaving the machine",
         scale_out,
         "needs the dask or celery benches (`labs bench -m dask,celery`; the break-even: "
-        "`-w grain-fib10,grain-fib14,grain-fib18,grain-fib22 -p map`)",
+        "`-w grain-fib10,grain-fib14,grain-fib18,grain-fib22,grain-fib26 -p map`)",
     ),
 )
 
