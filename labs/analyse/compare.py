@@ -27,6 +27,7 @@ always prints one that contains 1: verdict and interval cannot contradict each o
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
 THRESHOLD = 0.05  # a change smaller than 5% is not flagged, however significant
 ALPHA = 0.05  # the false discovery rate controlled across one compare
 FLAGS = ("REGRESSION", "improvement")
+RELATIVE_UNIT = "relative time"  # a bench's time / its paired serial baseline's (compare --speedups)
 
 
 @dataclass
@@ -131,6 +133,26 @@ def compare_pairs(
     return [s.comparison if isinstance(s, _Pending) else s for s in started]
 
 
+def relative_times(run: Run) -> Run:
+    """A copy of *run* holding, for each bench timed beside its own serial baseline, its time relative
+    to that baseline in each process (1 / the speedup): the quantity a noisy host cannot move, since
+    drift hits both sides of each process alike. Other benches are left out (their notes say so)."""
+    from labs.analyse import estimates
+    from labs.analyse.runs import Bench
+
+    relative = copy.deepcopy(run)
+    relative.tag = f"{run.tag}(relative)"
+    relative.benches = {}
+    for name, bench in run.benches.items():
+        serial = estimates.baseline_of(bench, run)
+        if serial is None or serial is bench or not estimates.is_paired(serial, bench):
+            continue
+        ratios = [b / s for s, b in zip(serial.process_means, bench.process_means, strict=True)]
+        metadata = {**bench.metadata, "unit": RELATIVE_UNIT}
+        relative.benches[name] = Bench(name, ratios, metadata, processes=[[r] for r in ratios])
+    return relative
+
+
 def matched(base: Run, other: Run) -> tuple[list[tuple[Bench, Bench]], list[str]]:
     """The benches both runs have, matched by their key (by name for benches that have none), and a
     line for each bench only one side has."""
@@ -169,6 +191,12 @@ def compare_many(
     return results
 
 
+def _value(bench: Bench) -> str:
+    if bench.metadata.get("unit") == RELATIVE_UNIT:
+        return f"{bench.mean:.3f} (1/{1 / bench.mean:.2f}x)"
+    return format_time(bench.mean)
+
+
 def table(base: Run, other: Run, comparisons: list[Comparison], markdown: bool) -> list[str]:
     """The comparison table: one row a bench, n as processes x values on each side."""
     level = next((c.level for c in comparisons if c.level is not None), None)
@@ -179,8 +207,8 @@ def table(base: Run, other: Run, comparisons: list[Comparison], markdown: bool) 
     rows = [
         [
             c.name,
-            format_time(c.base.mean),
-            format_time(c.other.mean),
+            _value(c.base),
+            _value(c.other),
             f"{c.ratio:.3f}",
             format_ci(c.ci),
             format_p(c.p_value),

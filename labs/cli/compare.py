@@ -25,6 +25,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="runs from different hosts: divide by their speed fingerprints' ratio (labelled normalized)",
     )
+    parser.add_argument(
+        "--speedups",
+        action="store_true",
+        help="compare each bench's time relative to its paired serial baseline (1 / speedup), per "
+        "process: a host's drift divides out, so noisy or different hosts can be compared",
+    )
 
 
 def parse_threshold(text: str) -> float:
@@ -49,7 +55,15 @@ def execute(args: argparse.Namespace) -> int:
     for problem in problems:
         print(f"warning: left out {problem}", file=sys.stderr)
     chosen = analysis.resolve_all(args.runs, runs)  # by tag: the newest runs of the same mode and suites
-    chosen, notes = hosts.check(chosen, normalize=args.normalize)  # never a host's speed as a regression
+    if args.speedups:
+        # Each side is a ratio taken inside one process: the host's speed is in both of its terms.
+        chosen = [compare.relative_times(run) for run in chosen]
+        notes = [
+            "comparing relative times: each bench's time / its paired serial baseline's in the same "
+            "process (1 / speedup); benches without a paired baseline are left out"
+        ]
+    else:
+        chosen, notes = hosts.check(chosen, normalize=args.normalize)  # never a host's speed as a regression
     lines, compared, regressions = compare.render(chosen, threshold, markdown=args.table)
     for line in [*notes, *lines]:
         print(line)

@@ -14,12 +14,18 @@ HELP = "write results/<machine>/REPORT.md and plots from stored runs"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--results", default="results", help="results directory (default: ./results)")
+    parser.add_argument(
+        "--normalize",
+        action="store_true",
+        help="keep runs of this machine that its speed fingerprint puts in another speed class, their "
+        "times divided by the fingerprints' ratio (named in the report); speedups are unchanged",
+    )
 
 
 def execute(args: argparse.Namespace) -> int:
     from labs.report import build
 
-    written, problems = build.write_reports(Path(args.results))
+    written, problems = build.write_reports(Path(args.results), args.normalize)
     for problem in problems:
         print(f"warning: left out {problem}", file=sys.stderr)
     if not written:

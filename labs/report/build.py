@@ -65,7 +65,7 @@ def report(view: MachineView, out_dir: Path, sections: list[Section] | None = No
     return render(view, sections, drawn), written
 
 
-def write_reports(root: Path) -> tuple[list[Path], list[str]]:
+def write_reports(root: Path, normalize: bool = False) -> tuple[list[Path], list[str]]:
     """Write REPORT.md and REPORT.html (and plots) for each machine folder under *root*; (paths written,
     problems). A report goes where its runs were found, never where a file says it belongs: result
     files are untrusted input."""
@@ -82,7 +82,7 @@ def write_reports(root: Path) -> tuple[list[Path], list[str]]:
         if not any(r.benches for r in machine_runs):
             problems.append(f"{machine}: no run with measured benches")
             continue
-        view = build_view(machine, machine_runs, [p for p in problems if f"/{machine}/" in p])
+        view = build_view(machine, machine_runs, [p for p in problems if f"/{machine}/" in p], normalize)
         if not view.runtimes:
             problems.append(f"{machine}: no measured run under a runtime tag folder (3.13, 3.13t, ...)")
             continue

@@ -14,6 +14,7 @@ from typing import Any
 from labs.analyse import hosts
 from labs.analyse.runs import Bench, Run
 from labs.compat import store as compat_store
+from labs.core import machine as machine_facts
 from labs.core.tag import RuntimeTag
 from labs.plan.key import BenchKey
 from labs.report import estimates
@@ -57,6 +58,9 @@ def report_suite(key: BenchKey, bench: Bench) -> str:
 
 def run_mode(run: Run) -> str:
     return str(run.record.get("mode", "default"))
+
+
+GRAIN_PREFIX = "grain-"  # labs/workloads/grain.py's variants
 
 
 @dataclass
@@ -142,13 +146,17 @@ class MachineView:
     compat: list[dict[str, Any]] = field(default_factory=list)  # results/<machine>/compat/, oldest first
     host_of: dict[int, hosts.Host] = field(default_factory=dict)  # id(run) -> the host it ran on
     host: hosts.Host | None = None  # the one host this report's numbers come from
+    normalized: list[str] = field(default_factory=list)  # runs of another speed class, scaled (--normalize)
 
     @property
     def tags(self) -> list[RuntimeTag]:
         return list(self.runtimes)
 
     def workloads(self, kind: str = "cpu") -> list[str]:
-        return sorted({k.workload for rt in self.runtimes.values() for k, _ in rt.matrix(kind)})
+        """The workloads a user picks a model for; the grain sweep (a cost, not a workload to run) is the
+        scale-out section's alone."""
+        found = {k.workload for rt in self.runtimes.values() for k, _ in rt.matrix(kind)}
+        return sorted(w for w in found if not w.startswith(GRAIN_PREFIX))
 
     def worker_counts(self, kind: str = "cpu") -> list[int]:
         return sorted({k.workers for rt in self.runtimes.values() for k, _ in rt.matrix(kind)})
@@ -189,8 +197,11 @@ def _keyed(run: Run) -> tuple[dict[BenchKey, Bench], list[str]]:
     return benches, unknown
 
 
-def build_view(machine: str, runs: list[Run], problems: list[str]) -> MachineView:
-    """The view over *runs* of one machine: per runtime, the runs of the most thorough mode stored."""
+def build_view(machine: str, runs: list[Run], problems: list[str], normalize: bool = False) -> MachineView:
+    """The view over *runs* of one machine: per runtime, the runs of the most thorough mode stored.
+    With *normalize*, a run whose host differs from the report's only by its speed fingerprint (same
+    kernel and CPU: a co-tenant slowed the machine) is kept with its times divided by the ratio of the
+    fingerprints, and named; speedups, timed within one run, do not change."""
     left_out = list(problems)
     measured = [r for r in runs if r.benches]
     left_out += [f"{r.tag}/{r.path.name}: no measured bench" for r in runs if not r.benches]
@@ -202,14 +213,22 @@ def build_view(machine: str, runs: list[Run], problems: list[str]) -> MachineVie
     newest = max(valid, key=lambda r: r.started, default=None)
     host = found[id(newest)] if newest else None
     runtimes: dict[RuntimeTag, RuntimeView] = {}
+    normalized: list[str] = []
     for run in sorted(valid, key=lambda r: r.started):
         tag = RuntimeTag.parse(run.tag)
         if run_mode(run) != mode:
             left_out.append(f"{run.tag}/{run.path.name}: a {run_mode(run)} run; this report uses {mode} runs")
             continue
         if host is not None and not hosts.same_host(found[id(run)], host):
-            left_out.append(f"{run.tag}/{run.path.name}: ran on another host ({found[id(run)].label})")
-            continue
+            ratio = _speed_ratio(host, found[id(run)]) if normalize else None
+            if ratio is None:
+                left_out.append(f"{run.tag}/{run.path.name}: ran on another host ({found[id(run)].label})")
+                continue
+            normalized.append(
+                f"{run.tag}/{run.path.name} ({found[id(run)].label}): times divided by {ratio:.3f}, its "
+                "fingerprint's speed ratio to this report's host"
+            )
+            run = hosts.normalized(run, 1.0 / ratio)
         view = runtimes.setdefault(tag, RuntimeView(tag, mode, run.record))
         benches, unknown = _keyed(run)
         left_out += unknown
@@ -222,7 +241,16 @@ def build_view(machine: str, runs: list[Run], problems: list[str]) -> MachineVie
     left_out += _missing(ordered, {RuntimeTag.parse(r.tag) for r in valid})
     # the probe's files sit beside the runtime folders: results/<machine>/compat/ (not runs)
     compat, refused = compat_store.load(runs[0].path.parent.parent) if runs else ([], [])
-    return MachineView(machine, mode, ordered, runs, left_out + refused, compat, found, host)
+    return MachineView(machine, mode, ordered, runs, left_out + refused, compat, found, host, normalized)
+
+
+def _speed_ratio(host: hosts.Host, other: hosts.Host) -> float | None:
+    """How much slower *other* ran than *host*, when they differ by speed alone (same machine group)."""
+    if (host.machine, host.group) != (other.machine, other.group):
+        return None
+    if not host.fingerprint or not other.fingerprint:
+        return None
+    return machine_facts.speed_ratio(host.fingerprint, other.fingerprint)
 
 
 def _missing(runtimes: dict[RuntimeTag, RuntimeView], stored: set[RuntimeTag]) -> list[str]:

@@ -51,7 +51,7 @@ LABS = '{"version": "1.0", "benchmarks": [], "labs": %s}'  # the lab's record, a
 
 def test_the_stored_results_all_load():
     runs, problems = analysis.load(ROOT / "results")
-    assert problems == [] and len(runs) >= 16
+    assert problems == [] and len(runs) >= 12  # the re-measured runs of every runtime here
     assert all(bench.key is not None for run in runs for bench in run.benches.values())
 
 

@@ -30,7 +30,9 @@ SOURCE = ROOT / "results" / "2cpu-3354490b"
 TARGET = Path(__file__).resolve().parent / "results" / "2cpu-3354490b"
 
 ARCHIVED = "59ca5d5"  # the last commit whose results/ holds the 2026-11-26 runs
-SCALE_OUT = {"3.13": ("BENCH_STAMP", "SCALE_OUT_STAMP")}  # new runs: engines in the bench, the break-even
+SCALE_OUT = {  # new runs: the engines beside processes (nbody), the break-even sweep, the task round trips
+    "3.13": ("2026-11-29T21-41-54Z", "2026-11-29T21-47-03Z", "2026-11-29T22-03-41Z", "2026-11-29T21-58-03Z")
+}
 # Per runtime: the default-mode matrix (CPU), I/O and costs runs; 3.13 also keeps its first quick run,
 # so that the tests can show a quick run never merges into a default view; 3.12 keeps its empty run.
 RUNS = {

@@ -31,7 +31,7 @@ def costs_run(tmp_path_factory):
         "1,1K",
         "--results",
         str(root),
-        timeout=300,
+        timeout=600,  # the task-dask and task-celery carriers start a cluster in every process
     )
     assert done.returncode == 0, done.stdout + done.stderr
     (path,) = sorted(root.glob("*/*/*.json"))

@@ -108,7 +108,7 @@ def test_a_runtime_with_only_quick_runs_is_left_out_whole(tmp_path):
     (tmp_path / MACHINE / "3.14").mkdir()
     quick.rename(tmp_path / MACHINE / "3.14" / quick.name)
     runs, problems = analysis.load(tmp_path)
-    view = build_view(MACHINE, runs, problems)
+    view = build_view(MACHINE, runs, problems, normalize=True)
     assert "3.14" not in [str(t) for t in view.tags]
     assert "3.14: every suite (no run in this report's mode)" in view.left_out
 
@@ -158,7 +158,7 @@ def test_report_from_a_real_run(real_results):
     ):
         assert heading in text
     # a quick run measures each bench in one process: no between-process interval, and n says so
-    assert re.search(r"\| \S+ \| threads \| [\d.]+× \(no interval\) n=1x\d+ \|", text)
+    assert re.search(r"\| \S+ \| threads \| ≈[\d.]+× \(no interval\) n=1x\d+ \|", text)  # ≈: imprecise
     for stem in ("scaling-fib", "scaling-hashing", "gil-effect", "startup"):
         for suffix in ("png", "svg"):
             image = path.parent / f"{stem}.{suffix}"
@@ -207,6 +207,21 @@ def test_a_report_reads_one_host_and_names_the_others(tmp_path):
     assert "speed class 1) **(this report)**" in text and "speed class 2)" in text
 
 
+def test_normalize_keeps_a_slower_speed_class_scaled_and_named(tmp_path):
+    """--normalize: a run of a 2.5x slower speed class is kept, its times divided by 2.5, and named."""
+    slow, fast = run("2026-01-01", speed=2.5), run("2026-01-02", seed=1)
+    assert not build_view("2cpu-test", [slow, fast], []).normalized  # without it: left out, as above
+    view = build_view("2cpu-test", [slow, fast], [], normalize=True)
+    assert not any("ran on another host" in line for line in view.left_out)
+    assert len(view.normalized) == 1 and "2026-01-01.json" in view.normalized[0]
+    assert "times divided by 2.500" in view.normalized[0]
+    assert next(iter(view.runtimes.values())).sources == [
+        "3.13(normalized)/2026-01-01.json",
+        "3.13/2026-01-02.json",
+    ]
+    assert "Normalized (`labs report --normalize`)" in "\n".join(setup(view).lines)
+
+
 def test_a_report_goes_where_its_runs_were_found_whatever_the_files_say(tmp_path):
     """A file's labs.machine is untrusted: "../../x" once sent REPORT.md outside --results."""
     source = next((FIXTURES / MACHINE / "3.13").glob("*.json"))
@@ -231,7 +246,7 @@ def test_a_plain_pyperf_file_says_its_gil_state_is_unknown(tmp_path):
     (tmp_path / MACHINE / "3.13").mkdir(parents=True)
     (tmp_path / MACHINE / "3.13" / source.name).write_text(json.dumps(data))
     runs, problems = analysis.load(tmp_path)
-    view = build_view(MACHINE, runs, problems)
+    view = build_view(MACHINE, runs, problems, normalize=True)
     row = next(line for line in setup(view).lines if line.startswith("| 3.13 |"))
     assert "| unknown | unknown |" in row
 

@@ -72,13 +72,18 @@ def _break_even(runtime: RuntimeView, top: int) -> tuple[list[list[str]], list[s
         task = _task_seconds(runtime, even) if even else None
         size = f"{even} ({markdown.time(task)} a task)" if even and task else even or "none measured"
         rows.append([engine, *cells, size])
-        findings.append(
-            f"On {runtime.tag}, {engine} reaches {BREAK_EVEN_SHARE:.0%} of {REFERENCE}'s throughput at {top} "
-            f"workers from {size}, one call per task."
-            if even
-            else f"On {runtime.tag}, {engine} stays below {BREAK_EVEN_SHARE:.0%} of {REFERENCE}'s throughput "
-            f"at every task size measured ({', '.join(grains)})."
-        )
+        largest = next((w for w in reversed(grains) if w in shares), None)
+        if even:
+            findings.append(
+                f"On {runtime.tag}, {engine} reaches {BREAK_EVEN_SHARE:.0%} of {REFERENCE}'s throughput at "
+                f"{top} workers from {size}, one call per task ({markdown.times(shares[even])} there)."
+            )
+        elif largest:
+            findings.append(
+                f"On {runtime.tag}, {engine} stays below {BREAK_EVEN_SHARE:.0%} of {REFERENCE}'s throughput "
+                f"at {top} workers at every task size measured, one call per task: "
+                f"{markdown.times(shares[largest])} of it at the largest, {largest}."
+            )
     header = ["model"]
     header += [f"{w} ({markdown.time(t)})" if (t := _task_seconds(runtime, w)) else w for w in grains]
     return ([*markdown.table([*header, "break-even"], rows), ""] if rows else []), findings
@@ -86,7 +91,8 @@ def _break_even(runtime: RuntimeView, top: int) -> tuple[list[list[str]], list[s
 
 def _scaling_rows(runtime: RuntimeView) -> list[list[str]]:
     rows = []
-    for workload in runtime.workloads():
+    workloads = sorted({k.workload for k in runtime.benches if k.suite == "matrix" and k.model in ENGINES})
+    for workload in workloads:
         if workload.startswith(GRAIN) or not any(runtime.curve(workload, e) for e in ENGINES):
             continue
         for model in (REFERENCE, *ENGINES):

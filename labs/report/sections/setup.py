@@ -68,6 +68,15 @@ def setup(view: MachineView) -> Section:
                 f"**Warning:** {default} is {versions[0]} but {free} is {versions[1]}: "
                 "single-thread comparisons between them mix two patch releases.",
             ]
+    if view.normalized:
+        lines += [
+            "",
+            "Normalized (`labs report --normalize`): runs of this machine from another speed class, kept "
+            "with their times scaled to this report's host; cross-run time ratios built on them carry that "
+            "scaling, speedups (timed within one run) do not:",
+            "",
+            *[f"- {line}" for line in view.normalized],
+        ]
     return section("Setup", [*lines, *_hosts(view)])
 
 
