@@ -288,30 +288,28 @@ def _untouched(processes: list[subprocess.Popen], results: Path, address: str) -
         assert f"127.0.0.1:{port}" not in path.read_text(), f"{path} names the cluster's address"
 
 
+def _rehearse(model: str, option: str, address: str, processes: list, results: Path) -> None:
+    """The lab's matrix for fib through a cluster a user started: stored, and the cluster untouched."""
+    args = ["bench", "-w", "fib", "-m", model, "-n", "2", "--quick", "--suite", "matrix", "--no-startup"]
+    args += ["--no-fingerprint", "--results", str(results), option, address]
+    done = run_cli(*args, timeout=600)
+    _untouched(processes, results, address)
+    assert done.returncode == 0, done.stderr
+    stored = _stored_benches(results)
+    name, fact = f"fib/{model}/n-workers/w2", "lab_dask_cluster" if model == "dask" else "lab_celery_broker"
+    assert name in stored, sorted(stored)
+    assert stored[name][fact] == "external"
+    assert not done.leftover
+
+
 def test_rehearsal_the_matrix_runs_on_an_external_dask_cluster(tmp_path):
     with dask_cluster() as (address, processes):
-        args = ["bench", "-w", "fib", "-m", "dask", "-n", "2", "--quick", "--suite", "matrix", "--no-startup"]
-        args += ["--no-fingerprint", "--results", str(tmp_path), "--dask-scheduler", address]
-        done = run_cli(*args, timeout=600)
-        _untouched(processes, tmp_path, address)
-    assert done.returncode == 0, done.stderr
-    stored = _stored_benches(tmp_path)
-    assert "fib/dask/n-workers/w2" in stored, sorted(stored)
-    assert stored["fib/dask/n-workers/w2"]["lab_dask_cluster"] == "external"
-    assert not done.leftover
+        _rehearse("dask", "--dask-scheduler", address, processes, tmp_path)
 
 
 def test_rehearsal_the_matrix_runs_on_external_celery_workers(tmp_path):
     with celery_cluster() as (url, processes):
-        args = ["bench", "-w", "fib", "-m", "celery", "-n", "2", "--quick", "--suite", "matrix"]
-        args += ["--no-startup", "--no-fingerprint", "--results", str(tmp_path), "--celery-broker", url]
-        done = run_cli(*args, timeout=600)
-        _untouched(processes, tmp_path, url)
-    assert done.returncode == 0, done.stderr
-    stored = _stored_benches(tmp_path)
-    assert "fib/celery/n-workers/w2" in stored, sorted(stored)
-    assert stored["fib/celery/n-workers/w2"]["lab_celery_broker"] == "external"
-    assert not done.leftover
+        _rehearse("celery", "--celery-broker", url, processes, tmp_path)
 
 
 @pytest.mark.parametrize("model", ENGINES)
