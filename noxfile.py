@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 import tomllib
 from pathlib import Path
 
@@ -156,7 +157,20 @@ OUTCOME = {0: "ok", 1: "some benches failed", 129: "hung up", 130: "interrupted"
 # A bare `nox -s bench` fits this many minutes for every runtime together (LABS_BENCH_MINUTES to change;
 # `-- --budget M` sets each run's own): every run gets its share, core questions first.
 TOTAL_MINUTES = 30.0
-RUN_OVERHEAD_MINUTES = 0.4  # measured: ~10 s a run, plus ~2 min of venv set-up over 6 runs
+# Each run's time outside its --budget: two speed fingerprints (~10 s), the plan, saving, and the last
+# bench's overrun (a bench is never cut mid-process: ~5 s measured).
+RUN_OVERHEAD_SECONDS = 20.0
+
+
+def _minutes_from_env(name: str, default: float) -> float:
+    value = os.environ.get(name, "").strip()
+    try:
+        minutes = float(value) if value else default
+    except ValueError:
+        minutes = float("nan")
+    if not 1 <= minutes <= 24 * 60:  # NaN fails too
+        _usage_error(f"{name}={value!r} is not a number of minutes; valid: 1 to 1440")
+    return minutes
 
 
 def _run_keeping_results(command: list[str], env: dict[str, str]) -> int:
@@ -176,6 +190,8 @@ def _run_keeping_results(command: list[str], env: dict[str, str]) -> int:
 @nox.session(python=False)
 def bench(session: nox.Session) -> None:
     """The pyperf-timed matrix on every interpreter (3.13t also with PYTHON_GIL=1), kept in results/."""
+    started = time.monotonic()
+    total_seconds = _minutes_from_env("LABS_BENCH_MINUTES", TOTAL_MINUTES) * 60
     interpreters, missing, bench_args = _select(session, list(session.posargs))
     # The I/O workloads' HTTP server runs on a host interpreter, never on the one under test: the newest
     # default build found (the lab is installed in its bench venv, h11 included).
@@ -190,18 +206,21 @@ def bench(session: nox.Session) -> None:
         runs.append((interpreter, str(tag), {}))
         if tag.free_threaded:
             runs.append((interpreter, str(tag.gil_control), {"PYTHON_GIL": "1"}))  # same binary, GIL on
-    if not any(arg == "--budget" or arg.startswith("--budget=") for arg in bench_args):
-        minutes = float(os.environ.get("LABS_BENCH_MINUTES", TOTAL_MINUTES))
-        # Outside each budget: the speed fingerprints, the plan and nox's venv set-up (RUN_OVERHEAD_MINUTES).
-        share = max(0.5, minutes / len(runs) - RUN_OVERHEAD_MINUTES)
-        bench_args = [*bench_args, "--budget", f"{share:.2f}"]
+    # Every venv first, so that their set-up (minutes in a fresh checkout) comes out of the total.
+    pythons = {interpreter.tag: _venv(session, interpreter, "bench") for interpreter in interpreters}
+    budgeted = not any(arg == "--budget" or arg.startswith("--budget=") for arg in bench_args)
     codes: dict[str, int] = {}
-    for interpreter, tag, env in runs:
-        python = _venv(session, interpreter, "bench")
-        session.log(f"bench on {tag} ({interpreter.version}): {python} -m labs bench {' '.join(bench_args)}")
+    for done, (interpreter, tag, env) in enumerate(runs):
+        python, run_args = pythons[interpreter.tag], list(bench_args)
+        if budgeted:
+            # A deadline, not a fixed share: what one run leaves unused (or overruns) the next ones get.
+            left = total_seconds - (time.monotonic() - started)
+            share = max(30.0, left / (len(runs) - done) - RUN_OVERHEAD_SECONDS)
+            run_args += ["--budget", f"{share / 60:.2f}"]
+        session.log(f"bench on {tag} ({interpreter.version}): {python} -m labs bench {' '.join(run_args)}")
         # Run directly: nox's session.run does not hand back the exit code, which tells failed
         # benches (1) from bad input (2) and a stop signal (128 + its number).
-        codes[tag] = _run_keeping_results([python, "-m", "labs", "bench", *bench_args], {**server_env, **env})
+        codes[tag] = _run_keeping_results([python, "-m", "labs", "bench", *run_args], {**server_env, **env})
         if codes[tag] == 2:
             raise SystemExit(2)  # bad input: the lab printed the one line that says why
         if codes[tag] > 128:

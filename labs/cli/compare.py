@@ -47,6 +47,7 @@ def parse_threshold(text: str) -> float:
 def execute(args: argparse.Namespace) -> int:
     from labs.analyse import compare, hosts
     from labs.analyse import runs as analysis
+    from labs.store import source
 
     if len(args.runs) < 2:
         raise UsageError("compare needs at least two runs: a results file, a runtime tag or MACHINE/TAG each")
@@ -55,6 +56,8 @@ def execute(args: argparse.Namespace) -> int:
     for problem in problems:
         print(f"warning: left out {problem}", file=sys.stderr)
     chosen = analysis.resolve_all(args.runs, runs)  # by tag: the newest runs of the same mode and suites
+    # Which code made each side: a difference between two commits' runs may be the lab's, not Python's.
+    made_by = [f"{run.tag}/{run.path.name}: lab {source.label(run.record.get('source'))}" for run in chosen]
     if args.speedups:
         # Each side is a ratio taken inside one process: the host's speed is in both of its terms.
         chosen = [compare.relative_times(run) for run in chosen]
@@ -65,7 +68,7 @@ def execute(args: argparse.Namespace) -> int:
     else:
         chosen, notes = hosts.check(chosen, normalize=args.normalize)  # never a host's speed as a regression
     lines, compared, regressions = compare.render(chosen, threshold, markdown=args.table)
-    for line in [*notes, *lines]:
+    for line in [*made_by, *notes, *lines]:
         print(line)
     if not compared:
         raise UsageError("nothing to compare: the runs have no bench in common")

@@ -32,7 +32,7 @@ from labs.measure.costs import ladder, memory, races, transfer
 from labs.plan.key import BenchKey
 from labs.plan.matrix import BenchSpec, Plan, plan
 from labs.plan.selection import Selection
-from labs.store import journal, runs
+from labs.store import journal, runs, source
 
 WORKDIR_PREFIX = "labs-bench-"
 
@@ -121,6 +121,7 @@ def _new_record(selection: Selection, the_plan: Plan, machine: str) -> dict[str,
         "mode": selection.mode,
         "precision": dataclasses.asdict(bench.PRECISION[selection.mode]),
         "runtime": runtime.facts(),
+        "source": source.describe(),  # the lab's commit, and whether the code that ran differs from it
         "selection": dataclasses.asdict(selection),
         "planned": len(the_plan.specs),
         "notes": list(the_plan.notes),

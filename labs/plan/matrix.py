@@ -19,6 +19,9 @@ COSTS = "labs.measure.costs.job"
 # The workload size each mode measures (a workload declares smoke, quick and default sizes).
 SIZE_OF_MODE = {"quick": "smoke", "default": "quick", "rigorous": "default"}
 ENGINES = ("dask", "celery")  # scale-out engines: each start is a cluster (seconds), measured after the core
+# A CPU-bound job holds at least this many tasks per worker at the sweep's top count, whatever the mode's
+# size: with fewer tasks than workers, a speedup measures the task count, not the model (16 CPUs, 8 tasks).
+MIN_TASKS_PER_WORKER = 2
 IO_FOCUS = 16  # the concurrency at which every I/O model is compared first
 CORE_PAYLOADS = (1 << 10, 16 << 20)
 LIGHT_IO_MODELS = ("threads", "asyncio")  # cheap to have hundreds of; the others cost a process each
@@ -153,8 +156,12 @@ def _matrix(selection: Selection, runnable: Sequence[str], counts: tuple[int, ..
     specs: list[BenchSpec] = []
     timeout, mode = selection.bench_timeout, selection.mode
     chosen = [workloads.get(name) for name in selection.workloads]
+    raised: list[str] = []  # CPU workloads given more tasks than their mode's size (MIN_TASKS_PER_WORKER)
     for workload in [w for w in chosen if selection.kind in (None, w.kind)]:
         size = workload.sizes[SIZE_OF_MODE[mode]]
+        if workload.kind == "cpu" and size < MIN_TASKS_PER_WORKER * counts[-1]:
+            size = MIN_TASKS_PER_WORKER * counts[-1]
+            raised.append(workload.name)
         for model in runnable:
             if model == "serial":  # the reference has one worker and one way to run
                 tier = 0 if workload.kind == "cpu" else 1
@@ -179,6 +186,11 @@ def _matrix(selection: Selection, runnable: Sequence[str], counts: tuple[int, ..
                     )
                     for n in points
                 ]  # fmt: skip
+    if raised:
+        top, per = counts[-1], MIN_TASKS_PER_WORKER
+        notes.append(
+            f"{', '.join(raised)}: {per * top} tasks a job, {per} per worker at the top worker count ({top})"
+        )
     if "download" in [w.name for w in chosen] and selection.kind in (None, "io") and "asyncio" in runnable:
         # The server's own capacity: the fastest client at the top concurrency, no added latency.
         top = (selection.workers or io_counts("download", "asyncio", mode))[-1]

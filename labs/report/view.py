@@ -19,6 +19,7 @@ from labs.core.tag import RuntimeTag
 from labs.plan.key import BenchKey
 from labs.report import estimates
 from labs.report.estimates import Estimate
+from labs.store import source
 
 MODE_RANK = {"quick": 0, "default": 1, "rigorous": 2}
 MODEL_ORDER = (
@@ -71,6 +72,7 @@ class RuntimeView:
     mode: str
     record: dict[str, Any]  # the newest chosen run's record: runtime facts, pyperf options
     sources: list[str] = field(default_factory=list)
+    commits: list[str] = field(default_factory=list)  # the lab's code behind each source (labs.store.source)
     failed: list[Any] = field(default_factory=list)  # the failed benches every chosen run recorded
     benches: dict[BenchKey, Bench] = field(default_factory=dict)
     suites: dict[BenchKey, str] = field(default_factory=dict)
@@ -235,6 +237,7 @@ def build_view(machine: str, runs: list[Run], problems: list[str], normalize: bo
         view.record = run.record
         view.failed += run.record.get("failed", [])
         view.sources.append(f"{run.tag}/{run.path.name}")
+        view.commits.append(source.label(run.record.get("source")))
         view.benches.update(benches)
         view.suites.update({key: report_suite(key, bench) for key, bench in benches.items()})
     ordered = dict(sorted(runtimes.items()))

@@ -71,6 +71,11 @@ def test_quick_bench_end_to_end_is_pyperf_json_with_lab_metadata(tmp_path):
     assert all(set(end["seconds"]) == set(fingerprint.KERNELS) for end in ends)
     assert ends[0]["python"] == ends[1]["python"] and record["fingerprint"]["drift"] >= 0
     assert record["host"]["static_id"] == machine.static_id(record["host"]["static"])
+    # the lab's code: this checkout's commit, and whether the code that ran differs from it
+    head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True)
+    if head.returncode == 0:
+        assert record["source"]["commit"] == head.stdout.strip()
+        assert isinstance(record["source"]["dirty"], bool)
 
 
 def test_a_failing_bench_is_recorded_and_the_run_goes_on(tmp_path):

@@ -196,3 +196,14 @@ def test_a_bare_bench_measures_the_default_workloads_and_full_measures_all():
         "nbody", "fib", "hashing", "parsing", "download", "mixed-cpu0", "mixed-cpu16"
     }  # fmt: skip
     assert Selection.from_args(args(full=True)).workloads == workloads.NAMES
+
+
+@pytest.mark.parametrize(("cpus", "tasks"), [(2, 8), (16, 32)])
+def test_a_cpu_bound_job_gives_every_worker_two_tasks_at_the_top_count(cpus, tasks):
+    selection = Selection.from_args(args(workload=["nbody,download"], model=["threads"], suite=["matrix"]))
+    the_plan = plan(selection, Fixed(usable_cpus=cpus))
+    sizes = {spec.options[1] for spec in the_plan.specs if spec.key.workload == "nbody"}
+    assert sizes == {str(tasks)}  # one job at every worker count, so their times compare
+    raised = [note for note in the_plan.notes if "tasks a job" in note]
+    expected = f"nbody: {tasks} tasks a job, 2 per worker at the top worker count (16)"
+    assert raised == ([] if tasks == 8 else [expected])

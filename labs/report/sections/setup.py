@@ -50,7 +50,10 @@ def setup(view: MachineView) -> Section:
                 runtime.mode,
                 " ".join(runtime.record.get("pyperf_options", [])),
                 f"{len(runtime.benches)} / {len(runtime.failed)}",
-                ", ".join(f"`{source}`" for source in runtime.sources),
+                ", ".join(  # the lab's commit where the run recorded it (runs before 2026-11-30 did not)
+                    f"`{source}`" + (f" (lab {commit})" if commit != "unknown" else "")
+                    for source, commit in zip(runtime.sources, runtime.commits, strict=True)
+                ),
             ]
         )
     lines += markdown.table(HEADER, rows)
