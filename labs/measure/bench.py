@@ -125,50 +125,113 @@ def _runs_of(data: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
+class Sampling:
+    """One bench in progress: its sample grows one process per ``step``; a suspect sample is measured
+    again from scratch, once, in later steps; ``result`` is what ``measure`` returns."""
+
+    def __init__(self, measurement: Measurement, mode: str) -> None:
+        self.measurement, self.mode = measurement, mode
+        self.precision = PRECISION[mode]
+        self.first_reasons: list[str] = []  # why the first sample was suspect, once it was
+        self.sampler, self.version = self._new_sampler()
+        self.first, self.first_version = self.sampler, self.version
+        self.benches: list[dict[str, Any]] | None = None
+
+    def _new_sampler(self) -> tuple[sampler.Sampler, list[str]]:
+        spec, version, repeat, precision = self.measurement.spec, ["1.0"], [], self.precision
+
+        def one_process() -> tuple[dict[str, Any], dict[str, Any] | None]:
+            options = ["--worker", "--values", str(precision.values), "--warmups", str(precision.warmups)]
+            options += ["--loops", "1", *(["--lab-repeat", str(repeat[0])] if repeat else [])]
+            data, baseline_file = self.measurement.process(options, paired=spec.paired)
+            version[0] = str(data.get("version", "1.0"))
+            (run,) = _runs_of(data)
+            if not repeat and "lab_repeat" in run["metadata"]:  # the first process calibrated for all
+                repeat.append(int(run["metadata"]["lab_repeat"]))
+            if not spec.paired:
+                return run, None
+            timed = json.loads(baseline_file.read_text())
+            return run, {"values": timed["values"], "warmups": timed["warmups"], "metadata": run["metadata"]}
+
+        return sampler.Sampler(one_process, precision), version
+
+    @property
+    def done(self) -> bool:
+        return self.benches is not None
+
+    @property
+    def processes(self) -> int:
+        return len(self.sampler.current.runs)
+
+    def step(self, deadline: float) -> bool:
+        """One more measuring process (or none, when the sample is complete); True once the bench is."""
+        try:
+            complete = self.sampler.step(deadline)
+        except RunTimeout:
+            if not self.first_reasons:
+                raise
+            self.version = self.first_version  # no process of the second sample finished
+            self._finish(
+                self.first, {"lab_remeasure_skipped": "the bench's time ran out"}, self.first_reasons
+            )
+            return True
+        if complete:
+            self._complete()
+        return self.done
+
+    def stop(self, why: str) -> bool:
+        """End the bench now with what it has (two processes at least); False when it has too few."""
+        if self.processes >= 2:
+            self.sampler.stop(why)
+            reasons = suspect_reasons(self.measurement.spec, self.sampler.current)
+            if self.first_reasons:
+                self._finish(self.sampler, {"lab_remeasured_because": "; ".join(self.first_reasons)}, reasons)
+            else:  # no time to measure a suspect sample again
+                skipped = {"lab_remeasure_skipped": f"{why} first"} if reasons else {}
+                self._finish(self.sampler, skipped, reasons)
+        elif self.first_reasons:  # the second sample barely began: the first stands, flagged
+            self.version = self.first_version
+            self._finish(self.first, {"lab_remeasure_skipped": f"{why} first"}, self.first_reasons)
+        return self.done
+
+    def _complete(self) -> None:
+        reasons = suspect_reasons(self.measurement.spec, self.sampler.current)
+        if self.first_reasons:
+            self._finish(self.sampler, {"lab_remeasured_because": "; ".join(self.first_reasons)}, reasons)
+        elif reasons and self.mode != "quick":  # a fault, not a finding: measure again from scratch, once
+            self.first, self.first_version, self.first_reasons = self.sampler, self.version, reasons
+            self.sampler, self.version = self._new_sampler()
+        else:
+            self._finish(self.sampler, {}, reasons)
+
+    def _finish(self, done: sampler.Sampler, extra: dict[str, Any], reasons: list[str]) -> None:
+        spec, sample = self.measurement.spec, done.current
+        facts = {**(done.facts or {}), **extra}
+        if reasons:
+            facts["lab_suspect"] = "; ".join(reasons)
+        benches = [_bench(spec.key.name, sample.runs, {**facts, **spec.key.metadata()})]
+        if sample.baseline_runs:
+            benches.append(_baseline(spec, sample, facts))
+        for bench in benches:
+            bench["metadata"]["lab_pyperf_checks"] = pyperf_checks(bench, self.version[0])
+        self.benches = benches
+
+    def result(self) -> tuple[list[dict[str, Any]], str]:
+        assert self.benches is not None
+        return self.benches, self.version[0]
+
+
 def measure(measurement: Measurement, mode: str) -> tuple[list[dict[str, Any]], str]:
-    """The bench's pyperf benchmarks (a paired bench: it and its baseline) and pyperf's format version."""
+    """The bench's pyperf benchmarks (a paired bench: it and its baseline) and pyperf's format version,
+    its processes run one after the other."""
     spec = measurement.spec
     if not spec.timed:  # memory: the script measures in one process and writes its own suite
         data, _ = measurement.process(["--values", "3"])
         return [_bench(run["metadata"]["name"], [run], {}) for run in _runs_of(data)], data["version"]
-    precision = PRECISION[mode]
-    sample, facts, version = _sample(measurement, precision)
-    reasons = suspect_reasons(spec, sample)
-    if reasons and mode != "quick":  # a fault, not a finding: measure again from scratch, once
-        try:
-            sample, facts, version = _sample(measurement, precision)
-            facts["lab_remeasured_because"] = "; ".join(reasons)
-            reasons = suspect_reasons(spec, sample)
-        except RunTimeout:  # no time left for a second sample: keep the first, flagged
-            facts["lab_remeasure_skipped"] = "the bench's time ran out"
-    if reasons:
-        facts["lab_suspect"] = "; ".join(reasons)
-    benches = [_bench(spec.key.name, sample.runs, {**facts, **spec.key.metadata()})]
-    if sample.baseline_runs:
-        benches.append(_baseline(spec, sample, facts))
-    for bench in benches:
-        bench["metadata"]["lab_pyperf_checks"] = pyperf_checks(bench, version)
-    return benches, version
-
-
-def _sample(measurement: Measurement, precision: sampler.Precision) -> tuple[sampler.Sample, dict, str]:
-    spec, version, repeat = measurement.spec, ["1.0"], []
-
-    def one_process() -> tuple[dict[str, Any], dict[str, Any] | None]:
-        options = ["--worker", "--values", str(precision.values), "--warmups", str(precision.warmups)]
-        options += ["--loops", "1", *(["--lab-repeat", str(repeat[0])] if repeat else [])]
-        data, baseline_file = measurement.process(options, paired=spec.paired)
-        version[0] = str(data.get("version", "1.0"))
-        (run,) = _runs_of(data)
-        if not repeat and "lab_repeat" in run["metadata"]:  # the first process calibrated for all
-            repeat.append(int(run["metadata"]["lab_repeat"]))
-        if not spec.paired:
-            return run, None
-        timed = json.loads(baseline_file.read_text())
-        return run, {"values": timed["values"], "warmups": timed["warmups"], "metadata": run["metadata"]}
-
-    sample, facts = sampler.sample(one_process, precision, measurement.deadline)
-    return sample, facts, version[0]
+    sampling = Sampling(measurement, mode)
+    while not sampling.step(measurement.deadline):
+        pass
+    return sampling.result()
 
 
 def suspect_reasons(spec: BenchSpec, sample: sampler.Sample) -> list[str]:

@@ -27,7 +27,7 @@ from labs import models
 from labs.core import machine as machine_facts
 from labs.core import runtime
 from labs.core.errors import RunError, UsageError
-from labs.measure import bench, fingerprint
+from labs.measure import bench, fingerprint, turns
 from labs.measure.costs import ladder, memory, races, transfer
 from labs.plan.key import BenchKey
 from labs.plan.matrix import BenchSpec, Plan, plan
@@ -82,28 +82,6 @@ class RuntimeAvailability:
 
     def transfer_sizes(self, quick: bool) -> Sequence[int]:
         return transfer.QUICK_SIZES if quick else transfer.DEFAULT_SIZES
-
-
-def _summary(benchmark: dict[str, Any]) -> str:
-    values = [v for run in benchmark.get("runs", []) for v in run.get("values", [])]
-    if not values:
-        return "no values"
-    mean = sum(values) / len(values)
-    if benchmark.get("metadata", {}).get("unit") == "byte":
-        return f"{mean / (1 << 20):.2f} MiB mean of {len(values)}"
-    return f"{_seconds(mean)} mean of {len(values)}"
-
-
-def _seconds(value: float) -> str:
-    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
-        if value >= scale:
-            return f"{value / scale:.3g} {unit}"
-    return f"{value / 1e-9:.3g} ns"
-
-
-def _duration(seconds: float) -> str:
-    seconds = int(seconds)
-    return f"{seconds // 60}m{seconds % 60:02d}s"
 
 
 def _sweep_stale_workdirs() -> None:
@@ -233,47 +211,25 @@ def _measure(
     log: journal.Journal,
     at_end: Callable[[dict[str, Any]], None] | None = None,
 ) -> None:
-    """Run every bench in turn, journaling each; a stop signal ends the loop with what was measured."""
+    """Run every bench, journaling each as it ends, neighbouring benches taking turns process by process
+    (labs.measure.turns); a stop signal ends the run with what was measured."""
     previous = {signum: signal.signal(signum, _interrupt) for signum in STOP_SIGNALS}
     _sweep_stale_workdirs()
     start = time.monotonic()
     budget_end = start + selection.budget_minutes * 60 if selection.budget_minutes else math.inf
+    # One process a bench (--quick) has nothing to interleave: its benches run one after the other.
+    size = turns.INTERLEAVE if bench.PRECISION[selection.mode].max_processes > 1 else 1
+    seed = int.from_bytes(os.urandom(4), "big")
+    log.record["interleave"] = {"benches": size, "seed": seed}
+    taking_turns = turns.Turns(selection, machine, log, budget_end, seed, len(specs))
     try:
         with tempfile.TemporaryDirectory(prefix=f"{WORKDIR_PREFIX}{os.getpid()}-") as workdir:
-            for index, spec in enumerate(specs, 1):
-                now = time.monotonic()
-                if now >= budget_end:
-                    log.skip(spec.name, "the run's --budget was spent")
-                    continue
-                timeout = f"timed out after {selection.bench_timeout:g} s"
-                if now + selection.bench_timeout > budget_end:
-                    timeout = "the run's --budget ran out"
-                deadline = min(now + selection.bench_timeout, budget_end)
-                measurement = bench.Measurement(spec, machine, Path(workdir), deadline, timeout)
-                try:
-                    benches, version = bench.measure(measurement, selection.mode)
-                except RunError as exc:
-                    if deadline == budget_end and time.monotonic() >= budget_end:
-                        # Stopped by the budget, not by a fault of its own: skipped and named, like the
-                        # benches after it, and no reason for the run to end in failure.
-                        log.skip(spec.name, "the run's --budget ran out while it was measured")
-                        outcome = "skipped: the run's --budget ran out"
-                    else:
-                        log.fail(spec.name, str(exc))
-                        outcome = f"FAILED: {exc}"
-                else:
-                    log.add(benches, version)
-                    outcome = "; ".join(_summary(bench) for bench in benches)
-                elapsed = time.monotonic() - start
-                eta = elapsed / index * (len(specs) - index)
-                print(
-                    f"[{index}/{len(specs)}] {spec.name}: {outcome}  ({_duration(elapsed)} elapsed, "
-                    f"ETA {_duration(eta)})",
-                    flush=True,
-                )
+            for batch in turns.batches(specs, size):
+                taking_turns.measure(batch, Path(workdir))
         if at_end is not None:
             at_end(log.record)
     except Interrupted as stop:
+        taking_turns.end_all("interrupted")
         log.record.update(interrupted=True, interrupted_by=str(stop))
         print(f"interrupted by {stop}: keeping the {len(log.benchmarks)} benches measured so far", flush=True)
     finally:

@@ -67,40 +67,75 @@ def relative_half_width(kind: str, samples: Sequence[float], level: float = 0.95
     return half / center if center > 0 else math.inf
 
 
+class Sampler:
+    """One bench's sample, grown one process at a time by ``step``, so that the driver can interleave
+    the processes of several benches (labs.measure.driver): then a burst of host noise lands on a few
+    processes of each bench instead of on all the processes of one.
+
+    Its time cap counts the bench's own processes only (``spent``), wherever they ran in the run."""
+
+    def __init__(
+        self,
+        measure_process: Callable[[], tuple[dict[str, Any], dict[str, Any] | None]],
+        precision: Precision,
+    ) -> None:
+        self.measure_process, self.precision = measure_process, precision
+        self.current, self.spent, self.last = Sample(), 0.0, 0.0
+        self.facts: dict[str, Any] | None = None  # what the stopping rule saw, once it stopped
+
+    @property
+    def done(self) -> bool:
+        return self.facts is not None
+
+    def stop(self, why: str) -> None:
+        self.facts = _stopping_facts(self.current, self.precision, why)
+
+    def step(self, deadline: float) -> bool:
+        """Run one more process unless the bench is done; True once it is. Near *deadline* (the run's
+        budget), a process that would not finish in the time the last one took is not started, and
+        one cut off by the deadline is dropped while the processes before it stand (two at least)."""
+        precision, count = self.precision, len(self.current.runs)
+        if count >= 2 and self.spent + self.last > precision.max_seconds:
+            self.stop("time cap")
+        elif count >= 2 and time.monotonic() + self.last > deadline:
+            self.stop("run budget")
+        if self.done:
+            return True
+        started = time.monotonic()
+        self.current.loads.append(os.getloadavg()[0])
+        try:
+            run, baseline = self.measure_process()
+        except RunTimeout:
+            if count < 2:
+                raise
+            self.stop("run budget" if time.monotonic() >= deadline else "time cap")
+            return True
+        self.last = time.monotonic() - started
+        self.spent += self.last
+        self.current.runs.append(run)
+        if baseline is not None:
+            self.current.baseline_runs.append(baseline)
+        kind, samples = self.current.quantity()
+        count += 1
+        if count >= precision.min_processes and relative_half_width(kind, samples) <= precision.target:
+            self.stop("precision reached")
+        elif count >= precision.max_processes:
+            self.stop("process cap")
+        return self.done
+
+
 def sample(
     measure_process: Callable[[], tuple[dict[str, Any], dict[str, Any] | None]],
     precision: Precision,
     deadline: float,
 ) -> tuple[Sample, dict[str, Any]]:
-    """Run processes via *measure_process()* -> (run, baseline run or None) until the bench is
-    precise enough or a cap is reached; (the sample, what the stopping rule saw, as metadata).
-
-    Near the deadline a process that would not finish in the time the last one took is not started,
-    and one cut off by the deadline is dropped while the processes before it stand (two at least)."""
-    limit = min(time.monotonic() + precision.max_seconds, deadline)
-    out_of_time = "time cap" if limit < deadline else "run budget"
-    current, last = Sample(), 0.0
-    while True:
-        started = time.monotonic()
-        if len(current.runs) >= 2 and started + last > limit:
-            return current, _stopping_facts(current, precision, out_of_time)
-        current.loads.append(os.getloadavg()[0])
-        try:
-            run, baseline = measure_process()
-        except RunTimeout:
-            if len(current.runs) < 2:
-                raise
-            return current, _stopping_facts(current, precision, out_of_time)
-        last = time.monotonic() - started
-        current.runs.append(run)
-        if baseline is not None:
-            current.baseline_runs.append(baseline)
-        kind, samples = current.quantity()
-        count = len(current.runs)
-        if count >= precision.min_processes and relative_half_width(kind, samples) <= precision.target:
-            return current, _stopping_facts(current, precision, "precision reached")
-        if count >= precision.max_processes:
-            return current, _stopping_facts(current, precision, "process cap")
+    """Run processes via *measure_process()* -> (run, baseline run or None), one after the other, until
+    the bench is precise enough or a cap is reached; (the sample, what the stopping rule saw)."""
+    one = Sampler(measure_process, precision)
+    while not one.step(deadline):
+        pass
+    assert one.facts is not None
+    return one.current, one.facts
 
 
 def _stopping_facts(current: Sample, precision: Precision, stop: str) -> dict[str, Any]:

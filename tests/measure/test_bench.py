@@ -8,6 +8,8 @@ import signal
 import subprocess
 import sys
 import sysconfig
+import tempfile
+import time
 from pathlib import Path
 
 import pyperf
@@ -97,7 +99,10 @@ def test_a_failing_bench_is_recorded_and_the_run_goes_on(tmp_path):
     assert done.returncode == 1
     (path,) = stored(tmp_path)
     record = json.loads(path.read_text())["labs"]
-    assert [f["name"] for f in record["failed"]] == ["fib/serial/n-workers/w1", "fib/threads/n-workers/w1"]
+    assert sorted(f["name"] for f in record["failed"]) == [
+        "fib/serial/n-workers/w1",
+        "fib/threads/n-workers/w1",
+    ]
     assert all(f["reason"] == "timed out after 1 s" for f in record["failed"])
 
 
@@ -278,3 +283,46 @@ def test_resume_knows_a_memory_bench_by_its_planned_key():
     matrix = BenchKey("matrix", "fib", "threads", "n-workers", 2)
     assert _planned_key({"metadata": matrix.metadata()}) == matrix
     assert _planned_key({"metadata": {"name": "not the lab's"}}) is None
+
+
+def test_the_processes_of_neighbouring_benches_take_turns(tmp_path):
+    done = bench(tmp_path, "-w", "fib", "-m", "serial,threads", "-n", "1,2", "--no-startup", timeout=300)
+    assert done.returncode == 0, done.stderr
+    (path,) = stored(tmp_path)
+    data = json.loads(path.read_text())
+    assert data["labs"]["interleave"]["benches"] == 6 and isinstance(data["labs"]["interleave"]["seed"], int)
+    spans = {}
+    for benchmark in data["benchmarks"]:
+        dates = [run["metadata"]["date"] for run in benchmark["runs"]]
+        assert len(dates) >= 5  # default mode: five processes at least
+        spans[benchmark["metadata"]["name"]] = (min(dates), max(dates))
+    first, *others = sorted(spans.values())
+    assert any(start < first[1] for start, _ in others), spans  # one began before the first had ended
+
+
+def test_ctrl_c_in_the_middle_of_a_batch_keeps_its_benches_with_what_they_have(tmp_path):
+    process = subprocess.Popen(
+        [sys.executable, "-m", "labs", "bench", "--no-fingerprint", "--suite", "matrix", "--no-startup", "-w",
+         "fib,nbody", "-m", "serial,threads,asyncio", "-n", "1,2", "--results", str(tmp_path / "results")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )  # fmt: skip
+    for line in process.stdout:
+        if line.startswith("journal:"):
+            break
+    journal_path = next((tmp_path / "results").glob("*/*/*.journal.jsonl"))
+    deadline = time.monotonic() + 120
+    # Until every bench of the first batch has two processes at least: 12 pyperf outputs or more.
+    outputs = Path(tempfile.gettempdir()).glob
+    while time.monotonic() < deadline:
+        if len([p for p in outputs(f"labs-bench-{process.pid}-*/*.json") if "baseline" not in p.name]) >= 12:
+            break
+        time.sleep(0.1)
+    os.killpg(process.pid, signal.SIGINT)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 130, err
+    (path,) = stored(tmp_path)
+    benchmarks = json.loads(path.read_text())["benchmarks"]
+    interrupted = [b for b in benchmarks if b["metadata"].get("lab_stop") == "interrupted"]
+    assert interrupted and all(len(b["runs"]) >= 2 for b in interrupted)
+    assert not journal_path.exists()

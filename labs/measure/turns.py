@@ -1,0 +1,176 @@
+"""Neighbouring benches take turns, process by process, in a seeded random order.
+
+A bench's processes are its sample (labs.measure.sampler). Run one bench's processes back to back and
+a burst of host noise (a co-tenant on the other core for twenty seconds) lands on every one of them:
+the bench looks precise and is wrong, and between two runs of the same code it passes for a change.
+Run INTERLEAVE benches at once, one process of each in turn, and the same burst lands on a few
+processes of several benches, where each bench's interval sees it. The order of each round is drawn
+from a seeded generator; the seed is kept in the run's record.
+
+Each bench keeps its own rules: it stops at its precision or its caps, its --bench-timeout counts its
+own processes' time only, a suspect bench is measured again from scratch (later in the same batch),
+and a bench that fails ends alone. When the run's budget runs out, or a stop signal comes, every bench
+under way is kept with what it has (two processes at least; ``lab_stop`` says why), or skipped.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from labs.core.errors import RunError
+from labs.measure import bench
+from labs.plan.matrix import BenchSpec
+from labs.plan.selection import Selection
+from labs.store import journal
+
+INTERLEAVE = 6  # benches whose processes take turns: about a minute of processes a round here
+
+
+@dataclass
+class Pending:
+    """A bench whose processes are under way."""
+
+    index: int  # its place in the plan, for the progress line
+    spec: BenchSpec
+    measurement: bench.Measurement
+    sampling: bench.Sampling
+    spent: float = 0.0  # seconds of its own processes: its --bench-timeout counts these alone
+
+
+def batches(specs: Sequence[BenchSpec], size: int) -> Iterator[list[tuple[int, BenchSpec]]]:
+    """Consecutive timed benches, *size* at a time; a bench that times itself (memory) alone."""
+    batch: list[tuple[int, BenchSpec]] = []
+    for index, spec in enumerate(specs, 1):
+        if not spec.timed:
+            if batch:
+                yield batch
+            yield [(index, spec)]
+            batch = []
+            continue
+        batch.append((index, spec))
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+class Turns:
+    """Measures batches of benches for one run, journaling each bench the moment it ends."""
+
+    def __init__(
+        self,
+        selection: Selection,
+        machine: str,
+        log: journal.Journal,
+        budget_end: float,
+        seed: int,
+        total: int,
+    ) -> None:
+        self.selection, self.machine, self.log, self.budget_end = selection, machine, log, budget_end
+        self.order, self.total, self.ended, self.start = random.Random(seed), total, 0, time.monotonic()
+        self.pending: list[Pending] = []
+
+    def measure(self, batch: list[tuple[int, BenchSpec]], workdir: Path) -> None:
+        for index, spec in batch:
+            if time.monotonic() >= self.budget_end:
+                self.log.skip(spec.name, "the run's --budget was spent")
+                continue
+            measurement = bench.Measurement(spec, self.machine, workdir, self.budget_end)
+            self.pending.append(
+                Pending(index, spec, measurement, bench.Sampling(measurement, self.selection.mode))
+            )
+        while self.pending:
+            if time.monotonic() >= self.budget_end:
+                self.end_all("run budget")
+                return
+            for item in self.order.sample(self.pending, len(self.pending)):
+                if self._turn(item):
+                    self.pending.remove(item)
+
+    def _turn(self, item: Pending) -> bool:
+        """One more process of *item* (a bench that times itself: all of it); True once it ended."""
+        started, timeout = time.monotonic(), self.selection.bench_timeout
+        left = timeout - item.spent
+        item.measurement.deadline = min(started + left, self.budget_end)
+        item.measurement.deadline_says = (
+            "the run's --budget ran out"
+            if started + left > self.budget_end
+            else f"timed out after {timeout:g} s"
+        )
+        try:
+            if item.spec.timed:
+                ended = item.sampling.step(self.budget_end)
+            else:
+                benches, version = bench.measure(item.measurement, self.selection.mode)
+                item.sampling.benches, item.sampling.version = benches, [version]
+                ended = True
+        except RunError as exc:
+            if item.measurement.deadline == self.budget_end and time.monotonic() >= self.budget_end:
+                # Stopped by the budget, not by a fault of its own: skipped and named, like the benches
+                # after it, and no reason for the run to end in failure.
+                self.log.skip(item.spec.name, "the run's --budget ran out while it was measured")
+                self._say(item, "skipped: the run's --budget ran out")
+            else:
+                self.log.fail(item.spec.name, str(exc))
+                self._say(item, f"FAILED: {exc}")
+            return True
+        finally:
+            item.spent += time.monotonic() - started
+        if ended:
+            self._keep(item)
+        return ended
+
+    def _keep(self, item: Pending) -> None:
+        benches, version = item.sampling.result()
+        self.log.add(benches, version)
+        self._say(item, "; ".join(_summary(b) for b in benches))
+
+    def end_all(self, why: str) -> None:
+        """End every bench under way: kept with what it has (two processes at least), else skipped."""
+        kept = {benchmark["metadata"].get("name") for benchmark in self.log.benchmarks}
+        for item in self.pending:
+            if item.spec.name in kept:  # a stop signal came just after it was kept
+                continue
+            if item.sampling.done or item.sampling.stop(why):
+                self._keep(item)
+            elif why == "run budget":
+                self.log.skip(item.spec.name, "the run's --budget ran out while it was measured")
+        self.pending.clear()
+
+    def _say(self, item: Pending, outcome: str) -> None:
+        self.ended += 1
+        elapsed = time.monotonic() - self.start
+        eta = elapsed / self.ended * (self.total - self.ended)
+        print(
+            f"[{item.index}/{self.total}] {item.spec.name}: {outcome}  "
+            f"({_duration(elapsed)} elapsed, ETA {_duration(eta)})",
+            flush=True,
+        )
+
+
+def _summary(benchmark: dict[str, Any]) -> str:
+    values = [v for run in benchmark.get("runs", []) for v in run.get("values", [])]
+    if not values:
+        return "no values"
+    mean = sum(values) / len(values)
+    if benchmark.get("metadata", {}).get("unit") == "byte":
+        return f"{mean / (1 << 20):.2f} MiB mean of {len(values)}"
+    return f"{_seconds(mean)} mean of {len(values)}"
+
+
+def _seconds(value: float) -> str:
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
+        if value >= scale:
+            return f"{value / scale:.3g} {unit}"
+    return f"{value / 1e-9:.3g} ns"
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(seconds)
+    return f"{seconds // 60}m{seconds % 60:02d}s"
