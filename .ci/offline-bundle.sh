@@ -46,7 +46,7 @@ for want in "$@"; do
     patchelf --force-rpath --set-rpath '$ORIGIN/../lib' "$python"
     find "$copy" \( -name '*.so' -o -name '*.so.*' \) -type f -exec strip --strip-debug {} +
     strip --strip-debug "$python"
-    "$python" -m ensurepip -q --default-pip >/dev/null
+    "$python" -m ensurepip --default-pip >/dev/null
     "$python" -m pip install -q --disable-pip-version-check --no-compile "$root"
     # -I: the installed copy is what gets stamped, not the checkout that the working directory holds
     (cd "$root" && "$python" -I -m labs.store.source --stamp >/dev/null)

@@ -113,6 +113,11 @@ def build_recipe() -> dict[str, Any]:
     optimisation flags. Two versions compared across recipes measure the recipe as much as the version."""
     config_args = str(sysconfig.get_config_var("CONFIG_ARGS") or "")
     source = build_source(sys.base_prefix)
+    configured = str(sysconfig.get_config_var("prefix") or "")
+    if source == "other" and configured and configured != sys.base_prefix:
+        # A build moved from where it was configured (.ci/offline-bundle.sh): who built it is told by
+        # the prefix it was configured for.
+        source = build_source(configured)
     return {
         "build_source": source,
         "build_prefix": _home_relative(sys.base_prefix),

@@ -57,7 +57,8 @@ def _scrub_text(text: str) -> str:
     for place, stand_in in places:
         if place is not None and len(str(place)) > 1:
             text = text.replace(str(place), stand_in)
-    return re.sub(r"/home/[^/\s']+", "~", text)
+    # Any user's home, not only this one's: a relocated build names the home it was configured in.
+    return re.sub(r"/(?:home/[^/\s']+|root)(?=[/\s'\"]|$)", "~", text)
 
 
 def scrub(value: Any) -> Any:

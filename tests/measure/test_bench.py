@@ -240,6 +240,9 @@ def test_save_is_atomic_and_never_overwrites(tmp_path):
 def test_scrub_removes_host_and_home():
     scrubbed = results.scrub({"hostname": "box", "python_executable": f"{Path.home()}/x/python", "n": 3})
     assert scrubbed == {"python_executable": "~/x/python", "n": 3}
+    # a build configured in another user's home, or root's, and moved here (.ci/offline-bundle.sh)
+    moved = results.scrub({"args": "'--prefix=/root/.pyenv/v' '-L/home/alice/.pyenv/v/lib'"})
+    assert moved == {"args": "'--prefix=~/.pyenv/v' '-L~/.pyenv/v/lib'"}
 
 
 def test_a_corrupt_result_is_reported_and_left_untouched(tmp_path):
