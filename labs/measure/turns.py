@@ -43,9 +43,13 @@ class Pending:
 
 
 def batches(specs: Sequence[BenchSpec], size: int) -> Iterator[list[tuple[int, BenchSpec]]]:
-    """Consecutive timed benches, *size* at a time; a bench that times itself (memory) alone."""
+    """Consecutive timed benches of one tier, *size* at a time (so the budget goes to the core
+    questions first, as the plan orders them); a bench that times itself (memory) alone."""
     batch: list[tuple[int, BenchSpec]] = []
     for index, spec in enumerate(specs, 1):
+        if batch and spec.tier != batch[-1][1].tier:
+            yield batch
+            batch = []
         if not spec.timed:
             if batch:
                 yield batch

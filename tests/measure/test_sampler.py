@@ -106,3 +106,16 @@ def test_a_process_cut_off_by_the_deadline_drops_only_itself():
 
     with pytest.raises(RunTimeout):
         sampler.sample(cut_off_first, precision, math.inf)
+
+
+def test_benches_take_turns_in_batches_that_never_cross_a_tier_or_hold_a_self_timed_bench():
+    from labs.measure import turns
+    from labs.plan.key import BenchKey
+    from labs.plan.matrix import BenchSpec
+
+    def spec(n, tier, timed=True):
+        return BenchSpec(BenchKey("matrix", "fib", "threads", "n-workers", n), timed=timed, tier=tier)
+
+    specs = [spec(1, 0), spec(2, 0), spec(3, 0), spec(4, 1), spec(5, 1, timed=False), spec(6, 1), spec(7, 2)]
+    sizes = [[index for index, _ in batch] for batch in turns.batches(specs, 2)]
+    assert sizes == [[1, 2], [3], [4], [5], [6], [7]]
