@@ -61,3 +61,11 @@ def test_debian_builds_say_their_optimisation_comes_from_the_packaging():
     assert runtime._flag(args, "--enable-optimizations", "debian").startswith("by Debian's packaging")
     assert runtime._flag(args + " '--enable-optimizations'", "--enable-optimizations", "pyenv") == "yes"
     assert runtime._flag(args, "--with-lto", "pyenv") == "no"
+
+
+def test_a_build_moved_from_where_it_was_configured_keeps_its_builder(roots, monkeypatch):
+    configured = str(roots / "pyenv" / "versions" / "3.13.5")
+    real = sysconfig.get_config_var
+    monkeypatch.setattr(sys, "base_prefix", str(roots / "unpacked" / "python-3.13.5"))
+    monkeypatch.setattr(sysconfig, "get_config_var", lambda key: configured if key == "prefix" else real(key))
+    assert runtime.build_recipe()["build_source"] == "pyenv"
