@@ -127,7 +127,7 @@ def _runs_of(data: dict[str, Any]) -> list[dict[str, Any]]:
 
 class Sampling:
     """One bench in progress: its sample grows one process per ``step``; a suspect sample is measured
-    again from scratch, once, in later steps; ``result`` is what ``measure`` returns."""
+    again from scratch, once, in later steps; ``result`` is its pyperf benchmarks and format version."""
 
     def __init__(self, measurement: Measurement, mode: str) -> None:
         self.measurement, self.mode = measurement, mode
@@ -221,17 +221,11 @@ class Sampling:
         return self.benches, self.version[0]
 
 
-def measure(measurement: Measurement, mode: str) -> tuple[list[dict[str, Any]], str]:
-    """The bench's pyperf benchmarks (a paired bench: it and its baseline) and pyperf's format version,
-    its processes run one after the other."""
-    spec = measurement.spec
-    if not spec.timed:  # memory: the script measures in one process and writes its own suite
-        data, _ = measurement.process(["--values", "3"])
-        return [_bench(run["metadata"]["name"], [run], {}) for run in _runs_of(data)], data["version"]
-    sampling = Sampling(measurement, mode)
-    while not sampling.step(measurement.deadline):
-        pass
-    return sampling.result()
+def measure_self_timed(measurement: Measurement) -> tuple[list[dict[str, Any]], str]:
+    """A bench that times itself (memory): one process, which writes its own suite; its pyperf
+    benchmarks and pyperf's format version. Timed benches grow through ``Sampling``."""
+    data, _ = measurement.process(["--values", "3"])
+    return [_bench(run["metadata"]["name"], [run], {}) for run in _runs_of(data)], data["version"]
 
 
 def suspect_reasons(spec: BenchSpec, sample: sampler.Sample) -> list[str]:

@@ -110,10 +110,9 @@ class Turns:
         try:
             if item.spec.timed:
                 ended = item.sampling.step(self.budget_end)
+                result = item.sampling.result() if ended else None
             else:
-                benches, version = bench.measure(item.measurement, self.selection.mode)
-                item.sampling.benches, item.sampling.version = benches, [version]
-                ended = True
+                ended, result = True, bench.measure_self_timed(item.measurement)
         except RunError as exc:
             if item.measurement.deadline == self.budget_end and time.monotonic() >= self.budget_end:
                 # Stopped by the budget, not by a fault of its own: skipped and named, like the benches
@@ -126,12 +125,11 @@ class Turns:
             return True
         finally:
             item.spent += time.monotonic() - started
-        if ended:
-            self._keep(item)
+        if result is not None:
+            self._keep(item, *result)
         return ended
 
-    def _keep(self, item: Pending) -> None:
-        benches, version = item.sampling.result()
+    def _keep(self, item: Pending, benches: list[dict[str, Any]], version: str) -> None:
         self.log.add(benches, version)
         self._say(item, "; ".join(_summary(b) for b in benches))
 
@@ -142,7 +140,7 @@ class Turns:
             if item.spec.name in kept:  # a stop signal came just after it was kept
                 continue
             if item.sampling.done or item.sampling.stop(why):
-                self._keep(item)
+                self._keep(item, *item.sampling.result())
             elif why == "run budget":
                 self.log.skip(item.spec.name, "the run's --budget ran out while it was measured")
         self.pending.clear()

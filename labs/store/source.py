@@ -114,5 +114,8 @@ def stamp() -> dict[str, Any]:
 
 if __name__ == "__main__":  # python -m labs.store.source [--stamp], from the checkout the lab came from
     if sys.argv[1:] not in ([], ["--stamp"]):
-        raise SystemExit(f"ERROR: unknown arguments {' '.join(sys.argv[1:])!r}; valid: none, or --stamp")
+        print(
+            f"ERROR: unknown arguments {' '.join(sys.argv[1:])!r}; valid: none, or --stamp", file=sys.stderr
+        )
+        raise SystemExit(2)
     print(json.dumps(stamp() if sys.argv[1:] else describe()))

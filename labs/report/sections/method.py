@@ -29,10 +29,10 @@ def method(view: MachineView) -> Section:
             "interval of its logarithm (delta method, Welch–Satterthwaite degrees of freedom).",
             "- A bench measured in one process (quick mode) has no interval: values inside one process are "
             "not independent samples.",
-            "- Runs since 2026-11-30 interleave: six neighbouring benches of one tier take turns, one process "
-            "each in a seeded random order (`interleave` in the run's record), so a burst of host noise lands "
-            "on a few processes of several benches, where their intervals show it, instead of on every "
-            "process of one bench.",
+            "- Runs since 2026-11-30 interleave: six neighbouring benches of one tier take turns, one "
+            "process each in a seeded random order (`interleave` in the run's record), so a burst of host "
+            "noise lands on a few processes of several benches, where their intervals show it, instead of "
+            "on every process of one bench.",
             "- `n=PxV` beside a number: P pyperf worker processes x V values each, of the bench measured "
             "(for a speedup, of the bench divided into its serial baseline).",
             f"- Physics check: a CPU-bound speedup above the usable CPUs × {PHYSICS_MARGIN}, or a one-worker "
