@@ -130,17 +130,51 @@ def _why_no_engines(pip_stderr: str) -> str:
     return (errors[0] if errors else "pip failed").removeprefix("ERROR: ")
 
 
+# The integration tier (tests that start processes, servers, engines or a browser: tests/tiers.py) runs on
+# one GIL build and one free-threaded build, the first of each list found here; the fast tier, and the
+# tests marked `interpreter`, run on every interpreter. `-- --all` runs everything everywhere.
+INTEGRATION_ON = (("3.13", "3.14", "3.12", "3.15"), ("3.13t", "3.14t", "3.15t"))
+FAST_TIER = "not integration or interpreter"
+# Each interpreter's slowest tests, so that where the time goes stays visible.
+DURATIONS = "--durations=25"
+
+
+def _integration_tags(found: dict[str, discovery.Interpreter]) -> set[str]:
+    return {next((tag for tag in tags if tag in found), "") for tags in INTEGRATION_ON} - {""}
+
+
 @nox.session(python=False)
 def tests(session: nox.Session) -> None:
-    """Run pytest on every matrix interpreter present (3.12, 3.13, 3.13t, 3.14, 3.14t, 3.15[t])."""
-    interpreters, _, pytest_args = _select(session, list(session.posargs))
-    ran = []
+    """Every interpreter's tests session (tests-3.12, tests-3.13t, …), each reported on its own."""
+    interpreters, missing, pytest_args = _select(session, list(session.posargs))
+    for tag in missing:
+        session.notify(f"tests-{tag}", pytest_args)  # each says why it is skipped
     for interpreter in interpreters:
-        session.log(f"tests on {interpreter.tag} ({interpreter.version}, {interpreter.path})")
+        session.notify(f"tests-{interpreter.tag}", pytest_args)
+
+
+def _tests_on(tag: str) -> None:
+    def run(session: nox.Session) -> None:
+        args = list(session.posargs)
+        everything = "--all" in args
+        args = [arg for arg in args if arg != "--all"]
+        found, missing = discovery.discover()
+        if tag not in found:
+            session.skip(f"{tag}: {missing.get(tag, 'not found')}")
+        interpreter = found[tag]
+        integration = everything or tag in _integration_tags(found)
+        tier = [] if integration else ["-m", FAST_TIER]
+        what = "every tier" if integration else "the fast tier and the interpreter-dependent tests"
+        session.log(f"tests on {tag} ({interpreter.version}, {interpreter.path}): {what}")
         python = _venv(session, interpreter, "tests", "test")
-        session.run(python, "-m", "pytest", *pytest_args, external=True)
-        ran.append(f"{interpreter.tag} ({interpreter.version})")
-    session.log(f"tests passed on: {', '.join(ran)}")
+        session.run(python, "-m", "pytest", DURATIONS, *tier, *args, external=True)
+
+    run.__doc__ = f"pytest on {tag}: the fast tier, or every tier where integration runs (`-- --all`)."
+    nox.session(name=f"tests-{tag}", python=False, default=False)(run)
+
+
+for _tag in discovery.MATRIX:
+    _tests_on(_tag)
 
 
 @nox.session(python=False)

@@ -60,7 +60,6 @@ class Comparison:
     level: float | None = None  # the interval's confidence level (FCR-adjusted, see the module doc)
     exact: bool | None = None  # every relabelling enumerated (else seeded Monte Carlo)
     reason: str = ""  # why a bench is not tested
-    welch_p: float | None = None  # no longer computed: pooled values are not independent
 
     @property
     def flagged(self) -> bool:

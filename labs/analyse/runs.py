@@ -20,7 +20,6 @@ __all__ = [
     "ALPHA", "THRESHOLD", "Bench", "Comparison", "Run", "compare_benches", "compare_runs", "comparison_table",
     "format_ci", "format_p", "format_time", "geometric_mean", "load", "parse_run", "resolve", "resolve_all",
 ]  # fmt: skip
-MIN_VALUES = 3  # kept for old callers; tests now need 2+ processes a side (labs.analyse.compare)
 
 
 @dataclass

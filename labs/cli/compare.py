@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-from pathlib import Path
 
 from labs.core.errors import UsageError
+from labs.store.runs import results_root
 
 NAME = "compare"
 HELP = "compare stored runs bench by bench (exit 1 on a regression)"
@@ -52,7 +52,7 @@ def execute(args: argparse.Namespace) -> int:
     if len(args.runs) < 2:
         raise UsageError("compare needs at least two runs: a results file, a runtime tag or MACHINE/TAG each")
     threshold = parse_threshold(args.threshold)
-    runs, problems = analysis.load(Path(args.results))
+    runs, problems = analysis.load(results_root(args.results))
     for problem in problems:
         print(f"warning: left out {problem}", file=sys.stderr)
     chosen = analysis.resolve_all(args.runs, runs)  # by tag: the newest runs of the same mode and suites

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import os
 
+from labs.core.errors import UsageError
+
 
 def add(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
@@ -33,3 +35,18 @@ def apply(args: argparse.Namespace) -> None:
         os.environ[celery_workers.BROKER_ENV] = celery_workers.check_broker(args.celery_broker)
     elif os.environ.get(celery_workers.BROKER_ENV):
         celery_workers.check_broker(os.environ[celery_workers.BROKER_ENV])
+    # Well-formed, but for a model this command does not run: said, rather than silently ignored.
+    asked = _models_asked(args)
+    for option, model in (("dask_scheduler", "dask"), ("celery_broker", "celery")):
+        if getattr(args, option) is not None and asked is not None and model not in asked:
+            flag = "--" + option.replace("_", "-")
+            raise UsageError(f"{flag} is for model {model}, which this command does not run (-m {model})")
+
+
+def _models_asked(args: argparse.Namespace) -> set[str] | None:
+    """The models named with -m (``run`` takes one, ``bench`` comma lists), None for all of them."""
+    model = getattr(args, "model", None)
+    if model is None:
+        return None
+    values = [model] if isinstance(model, str) else model
+    return {name.strip() for value in values for name in value.split(",") if name.strip()}

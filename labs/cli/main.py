@@ -20,7 +20,7 @@ import select
 import signal
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import NoReturn, TextIO
 
 from labs.cli import bench, compare, compat, doctor, race, report, run, signals
 from labs.cli import list as list_command
@@ -54,6 +54,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     handlers = {command.NAME: command.execute for command in COMMANDS}
+    unfit = _unfit_surroundings()
+    if unfit:
+        print(f"ERROR: {unfit}", file=sys.stderr)
+        return 2
+    sys.stdout = _Output(sys.stdout)
     # The handlers stay installed while an error is reported, so that a signal arriving then ends the
     # process quietly instead of raising in the middle of the report.
     with signals.ending_signals_interrupt():
@@ -83,6 +88,57 @@ def main(argv: Sequence[str] | None = None) -> int:
             # stdout now points nowhere, so that the final flush cannot fail again.
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             _leave_now(128 + signal.SIGPIPE)
+        except OutputFailed as exc:  # a full disk behind `> file`, a device that refuses writes
+            signals.leaving()
+            print(f"ERROR: cannot write the output: {exc}", file=sys.stderr)
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            _leave_now(1)
+        finally:
+            if isinstance(sys.stdout, _Output):
+                sys.stdout = sys.stdout.stream
+
+
+class OutputFailed(Exception):
+    """Standard output refused a write: told apart from the lab's own I/O errors, which are OSErrors."""
+
+
+class _Output:
+    """Standard output, whose failures to write raise OutputFailed (a reader gone away stays a
+    BrokenPipeError: that one ends the command quietly)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self.stream.write(text)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise OutputFailed(exc.strerror or str(exc)) from None
+
+    def flush(self) -> None:
+        try:
+            self.stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise OutputFailed(exc.strerror or str(exc)) from None
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.stream, name)
+
+
+def _unfit_surroundings() -> str | None:
+    """What makes this process unable to run any command: no standard output (``>&-``: the next file
+    opened would take its place and receive the output), or a working folder that was deleted."""
+    if sys.stdout is None:
+        return "standard output is closed; run the lab with an output (redirect it to /dev/null to drop it)"
+    try:
+        os.getcwd()
+    except FileNotFoundError:
+        return "the working folder no longer exists; change to a folder that does and run it again"
+    return None
 
 
 def _stdout_reader_gone() -> bool:

@@ -8,18 +8,23 @@ from labs.core import lab, runtime
 
 NAME = "race"
 HELP = "lost updates on a shared counter, and an asyncio race"
+MOST_INCREMENTS = 100_000_000  # per thread: about a minute for the slowest strategy here
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", default="2", help="threads incrementing the counter (default 2)")
-    parser.add_argument("--increments", default="1000000", help="increments per thread (default 1,000,000)")
+    parser.add_argument(
+        "--increments",
+        default="1000000",
+        help=f"increments per thread (default 1,000,000, at most {MOST_INCREMENTS:,})",
+    )
 
 
 def execute(args: argparse.Namespace) -> int:
     from labs.measure.costs import races
 
     threads = lab.check_workers(lab.parse_int("threads", args.threads))
-    increments = lab.parse_positive_int("increments", args.increments)
+    increments = lab.parse_positive_int("increments", args.increments, MOST_INCREMENTS)
     facts = runtime.facts()
     print(
         f"shared counter, {threads} threads x {increments} increments on Python {facts['version']} "

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from labs.core.errors import UsageError
+from labs.store.runs import results_root
 
 NAME = "report"
 HELP = "write results/<machine>/REPORT.md and plots from stored runs"
@@ -25,7 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def execute(args: argparse.Namespace) -> int:
     from labs.report import build
 
-    written, problems = build.write_reports(Path(args.results), args.normalize)
+    written, problems = build.write_reports(results_root(args.results), args.normalize)
     for problem in problems:
         print(f"warning: left out {problem}", file=sys.stderr)
     if not written:

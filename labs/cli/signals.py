@@ -21,20 +21,14 @@ from pathlib import Path
 from types import FrameType
 from typing import NoReturn
 
+from labs.core.errors import Interrupted
+
 ENDING_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 # multiprocessing's resource tracker unlinks the named semaphores the lab's queues registered: killed,
 # it would leave them in /dev/shm. It needs no killing: it ends by itself when the last process that
 # holds its pipe (the lab and its worker processes) is gone.
 _SPARED = ("multiprocessing.resource_tracker",)
-
-
-class Interrupted(KeyboardInterrupt):
-    """An ending signal, raised as a KeyboardInterrupt so that the clean-up of Ctrl-C runs for each."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signum)
-        self.signum = signum
 
 
 class _State:
@@ -158,3 +152,7 @@ def _release_multiprocessing_resources() -> None:
     if run_finalizers is not None:
         with contextlib.suppress(Exception):
             run_finalizers(0)
+        # Then the rest of them, the removal of its temporary folder (pymp-*, priority -100) among
+        # them: the processes that used it are gone by now.
+        with contextlib.suppress(Exception):
+            run_finalizers()

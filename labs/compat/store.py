@@ -7,7 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from labs.store import runs, validate
+from labs.core import limits
+from labs.store import runs
 
 KIND = "labs-compat"
 FORMAT = 1
@@ -47,9 +48,8 @@ def load(machine_folder: Path) -> tuple[list[dict[str, Any]], list[str]]:
         if path.name.startswith("."):
             continue
         try:
-            if path.stat().st_size > runs.MAX_FILE_BYTES:
-                raise ValueError("too large for a result file")
-            data = json.loads(path.read_text(encoding="utf-8"), parse_constant=validate.refuse_constant)
+            text = limits.read_bounded(path).decode("utf-8")
+            data = json.loads(text, parse_constant=limits.refuse_constant)
             check(data)
         except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
             problems.append(f"compat/{path.name}: {exc}")

@@ -1,4 +1,7 @@
-"""The lab's two kinds of failure: bad input (exit 2) and a run that went wrong (exit 1)."""
+"""The lab's two kinds of failure: bad input (exit 2) and a run that went wrong (exit 1); and the stop
+signals, raised as one exception wherever the lab listens for them."""
+
+import signal
 
 
 class UsageError(Exception):
@@ -15,3 +18,12 @@ class RunTimeout(RunError):
 
 class VerificationError(RunError):
     """Results differ from the serial reference of the same workload and size."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """An ending signal (SIGINT, SIGTERM, SIGHUP), raised as a KeyboardInterrupt so that the clean-up of
+    Ctrl-C runs for each; its text is the signal's name."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum

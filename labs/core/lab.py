@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -15,6 +16,7 @@ from labs import models
 from labs.core import patterns
 from labs.core.callref import ref_of, resolve
 from labs.core.errors import RunError, UsageError, VerificationError
+from labs.core.limits import MAX_WORKERS
 from labs.models.base import Model
 from labs.workloads import Workload
 
@@ -22,7 +24,6 @@ DEFAULT_TIMEOUT = 300.0  # seconds for one run; generous, since a hang must end 
 # A day: longer than any run the lab makes, and far below threading.TIMEOUT_MAX (~292 years on Linux),
 # past which every wait of a pool raises OverflowError instead of timing out.
 MAX_TIMEOUT = 86_400.0
-MAX_WORKERS = 1024
 # What one task costs in memory besides its own value: its result (unknown before it runs, and small for
 # every workload of the lab: a number, a digest, a short tuple), and the copies a run makes of both (the
 # task list, chunks, pickles in the workers, the reference, the serial and the model's results).
@@ -96,22 +97,23 @@ def check_size(workload: Workload, size: int, memory: int | None = None) -> int:
     return size
 
 
+# Plain ASCII digits: int() also takes "1_0" and other scripts' digits ("٣"), which no user means as a count.
+_INTEGER = re.compile(r"[+-]?[0-9]{1,18}")
+
+
 def parse_int(what: str, text: str) -> int:
     """*text* as an integer, or a UsageError naming *what* and the bad value."""
-    try:
-        return int(text)
-    except ValueError:
-        raise UsageError(f"{what} must be an integer, got {text!r}") from None
+    if not _INTEGER.fullmatch(text.strip()):
+        raise UsageError(f"{what} must be an integer, got {text[:40]!r} (digits 0-9 only)")
+    return int(text)
 
 
-def parse_positive_int(what: str, text: str) -> int:
-    """*text* as a positive integer, or a UsageError naming *what* and the bad value."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise UsageError(f"{what} must be a positive integer, got {text!r}")
+def parse_positive_int(what: str, text: str, most: int = 10**18) -> int:
+    """*text* as an integer from 1 to *most*, or a UsageError naming *what* and the bad value."""
+    value = parse_int(what, text) if _INTEGER.fullmatch(text.strip()) else 0
+    if not 1 <= value <= most:
+        limit = f" of at most {most:,}" if most < 10**18 else ""
+        raise UsageError(f"{what} must be a positive integer{limit}, got {text[:40]!r}")
     return value
 
 

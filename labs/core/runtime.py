@@ -67,7 +67,6 @@ def tag() -> str:
 # tools (and .ci/provision-debian-sid.sh) do.
 _PYENV_ROOT = ("PYENV_ROOT", Path.home() / ".pyenv")
 _UV_ROOT = ("UV_PYTHON_INSTALL_DIR", Path.home() / ".local" / "share" / "uv" / "python")
-_DEBIAN_ROOT = ("LABS_DEBIAN_ROOT", Path.home() / ".cache" / "gil-lab")
 BUILD_SOURCES = ("pyenv", "uv", "debian", "other")
 
 

@@ -28,6 +28,7 @@ from pyperf import _cli  # pyperf's check command, so the lab reports exactly wh
 
 from labs.core import runtime
 from labs.core.errors import RunError, RunTimeout
+from labs.core.limits import ONE_WORKER_BAND, PHYSICS_MARGIN
 from labs.measure import sampler
 from labs.measure.harness import read_outcome
 from labs.plan.matrix import BenchSpec
@@ -50,7 +51,6 @@ INHERITED = (
     "LABS_DASK_SCHEDULER",
     "LABS_CELERY_BROKER",
 )
-PHYSICS_MARGIN = 1.1  # a speedup above usable CPUs x this is a measurement fault
 
 
 @dataclass
@@ -243,8 +243,11 @@ def suspect_reasons(spec: BenchSpec, sample: sampler.Sample) -> list[str]:
         reasons.append(f"speedup {speedup:.2f} is above {usable} usable CPUs x {PHYSICS_MARGIN}")
     width = sampler.relative_half_width("speedup", logs)
     low, high = speedup / (1 + width), speedup * (1 + width)
-    if spec.key.workers == 1 and (high < 0.9 or low > 1.1):
-        reasons.append(f"one-worker speedup {speedup:.2f} [{low:.2f}, {high:.2f}] lies outside [0.9, 1.1]")
+    band_low, band_high = ONE_WORKER_BAND
+    if spec.key.workers == 1 and (high < band_low or low > band_high):
+        reasons.append(
+            f"one-worker speedup {speedup:.2f} [{low:.2f}, {high:.2f}] lies outside [{band_low}, {band_high}]"
+        )
     return reasons
 
 

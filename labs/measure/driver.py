@@ -19,14 +19,14 @@ import signal
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from labs import models
 from labs.core import machine as machine_facts
 from labs.core import runtime
-from labs.core.errors import RunError, UsageError
+from labs.core.errors import Interrupted, RunError, UsageError
 from labs.measure import bench, fingerprint, turns
 from labs.measure.costs import ladder, memory, races, transfer
 from labs.plan.key import BenchKey
@@ -35,14 +35,6 @@ from labs.plan.selection import Selection
 from labs.store import journal, runs, source
 
 WORKDIR_PREFIX = "labs-bench-"
-
-
-class Interrupted(KeyboardInterrupt):
-    """The run was asked to stop (SIGINT, SIGTERM or SIGHUP): keep what was measured."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signal.Signals(signum).name)
-        self.signum = signum
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -71,8 +63,8 @@ class RuntimeAvailability:
     def rung(self, name: str) -> str | None:
         return ladder.RUNGS.get(name).unavailable_reason()
 
-    def carriers(self) -> Sequence[str]:
-        return transfer.CARRIERS.names()
+    def carriers(self) -> Mapping[str, str]:
+        return {name: transfer.CARRIERS.get(name).family for name in transfer.CARRIERS.names()}
 
     def rungs(self) -> Sequence[str]:
         return ladder.RUNGS.names()
@@ -122,29 +114,19 @@ def _missing_runtimes() -> dict[str, str]:
         return {"?": f"discovery failed: {type(exc).__name__}"}
 
 
-def _selection_of(record: dict[str, Any]) -> Selection:
-    """The selection an earlier run stored (lists back to tuples), for ``--resume``."""
-    stored = record.get("selection")
-    if not isinstance(stored, dict):
-        raise UsageError(
-            "cannot resume: the run does not say what it selected (made before --resume existed)"
-        )
-    fields = {f.name for f in dataclasses.fields(Selection)}
-    values = {k: tuple(v) if isinstance(v, list) else v for k, v in stored.items() if k in fields}
-    return Selection(**values)
-
-
 def _resume(path: str) -> tuple[Selection, journal.Recovered]:
     recovered = journal.recover(Path(path))
     here, there = runtime.tag(), recovered.record["runtime"].get("tag")
     if there != here:
         raise UsageError(f"cannot resume a {there} run on {here}: run it with the interpreter it started on")
-    return _selection_of(recovered.record), recovered
+    return Selection.stored(recovered.record.get("selection")), recovered
 
 
 def run(args: argparse.Namespace) -> int:
     """``labs bench``: exit 0 when every bench was measured, 1 if any failed, 130 when interrupted."""
     resume = getattr(args, "resume", None)
+    results = runs.results_root(args.results)
+    _sweep_stale_workdirs()  # first, so that a refused or resumed run sweeps too
     selection, recovered = _resume(resume) if resume else (Selection.from_args(args), None)
     the_plan = plan(selection, RuntimeAvailability())
     done = {_planned_key(b) for b in recovered.benchmarks} if recovered else set()
@@ -162,7 +144,7 @@ def run(args: argparse.Namespace) -> int:
         for spec in specs:
             print(f"  {spec.name}")
         return 0
-    root = runs.check_writable(Path(args.results))
+    root = runs.check_writable(results)
     record = _new_record(selection, the_plan, machine)
     record["host"] = {"static": machine_facts.static_facts()}
     record["host"]["static_id"] = machine_facts.static_id(record["host"]["static"])
@@ -173,7 +155,8 @@ def run(args: argparse.Namespace) -> int:
     log = journal.Journal.start(root / machine / runtime.tag(), record)
     if recovered:
         log.add(recovered.benchmarks, recovered.version)
-    print(f"journal: {log.path or log.problem} (if this run is killed: labs bench --resume <journal>)")
+    where = f"{log.path} (if this run is killed: labs bench --resume <journal>)" if log.path else "none"
+    print(f"journal: {where}" + (f"; note: {log.problem}" if log.problem else ""))
     # the end fingerprint is taken under the run's stop handlers: a signal then skips it and saves
     _measure(specs, selection, machine, log, at_end=_close_fingerprint if fingerprinted else None)
     return _finish(log, root, resume if recovered else None)
@@ -214,7 +197,6 @@ def _measure(
     """Run every bench, journaling each as it ends, neighbouring benches taking turns process by process
     (labs.measure.turns); a stop signal ends the run with what was measured."""
     previous = {signum: signal.signal(signum, _interrupt) for signum in STOP_SIGNALS}
-    _sweep_stale_workdirs()
     start = time.monotonic()
     budget_end = start + selection.budget_minutes * 60 if selection.budget_minutes else math.inf
     # One process a bench (--quick) has nothing to interleave: its benches run one after the other.
@@ -264,5 +246,11 @@ def _finish(log: journal.Journal, root: Path, resumed_journal: str | None) -> in
         print(f"  failed {failure['name']}: {failure['reason']}")
     if record["interrupted"]:
         return 128 + signal.Signals[record["interrupted_by"]].value
-    # a run filed away from where it was asked for is not a clean success: scripts must notice
-    return 1 if record["failed"] or note else 0
+    # a run filed away from where it was asked for is not a clean success: scripts must notice, and
+    # a person reading stderr alone must too
+    failures = [f"{len(record['failed'])} benches failed"] if record["failed"] else []
+    failures += [f"the run was saved to {path}, not to the results directory"] if note else []
+    if failures:
+        print(f"ERROR: {'; '.join(failures)} (see above)", file=sys.stderr)
+        return 1
+    return 0

@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pyperf
 
@@ -151,7 +151,11 @@ class Harness:
         """Parse, run *body* (which sets up what it times and calls ``bench``), clean up; exit 0, 1 (the
         bench failed) or 2 (it was asked for something it cannot measure)."""
         proctree.die_with_parent()
+        self.runner.argparser.error = _one_line_usage_error  # type: ignore[method-assign]
         self.args = self.runner.parse_args()
+        if not self.worker and (problem := _unwritable_output(self.args.output)):
+            print(f"ERROR: {problem}", file=sys.stderr)
+            return 2
         try:
             with contextlib.ExitStack() as stack:
                 body(self, stack)
@@ -168,6 +172,27 @@ class Harness:
             with contextlib.suppress(OSError):  # the reason is on stderr too
                 temporary.write_text(json.dumps({"failed": reason}))
                 temporary.replace(outcome)
+
+
+def _one_line_usage_error(message: str) -> NoReturn:
+    """argparse's bad-input path as one line, like every other command of the lab (not the usage)."""
+    print(f"ERROR: {message} (see --help)", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def _unwritable_output(output: str | None) -> str | None:
+    """Why pyperf's ``-o FILE`` could not be written, checked before minutes are spent measuring."""
+    if not output:
+        return None
+    path = Path(output)
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        return f"-o {output}: the folder {str(folder)!r} does not exist"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f"-o {output}: the folder {str(folder)!r} is not writable"
+    if path.exists() and not path.is_file():
+        return f"-o {output}: not a regular file"
+    return None
 
 
 def calibrated(

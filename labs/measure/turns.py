@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from labs.analyse.text import format_time
 from labs.core.errors import RunError
 from labs.measure import bench
 from labs.plan.matrix import BenchSpec
@@ -163,14 +164,7 @@ def _summary(benchmark: dict[str, Any]) -> str:
     mean = sum(values) / len(values)
     if benchmark.get("metadata", {}).get("unit") == "byte":
         return f"{mean / (1 << 20):.2f} MiB mean of {len(values)}"
-    return f"{_seconds(mean)} mean of {len(values)}"
-
-
-def _seconds(value: float) -> str:
-    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
-        if value >= scale:
-            return f"{value / scale:.3g} {unit}"
-    return f"{value / 1e-9:.3g} ns"
+    return f"{format_time(mean)} mean of {len(values)}"
 
 
 def _duration(seconds: float) -> str:

@@ -20,6 +20,9 @@ import logging
 import os
 import pickle
 import queue
+import shutil
+import tempfile
+import threading
 from concurrent.futures import Future
 from typing import Any
 
@@ -138,8 +141,13 @@ class Dask(Model):
         if address:
             self._client = _connect(check_address(address), self.workers)
         else:
-            with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+            # The workers' scratch space in a folder of the lab's own, removed at shutdown, rather than
+            # dask's shared $TMPDIR/dask-scratch-space, which it leaves behind.
+            self._scratch = tempfile.mkdtemp(prefix="labs-dask-")
+            scratch = {"temporary-directory": self._scratch}  # the scheduler's and nannies' too
+            with dask.config.set({"distributed.scheduler.allowed-failures": 0, **scratch}):
                 self._cluster = LocalCluster(
+                    local_directory=self._scratch,
                     n_workers=self.workers,
                     threads_per_worker=1,
                     processes=True,
@@ -178,18 +186,41 @@ class Dask(Model):
             if abandon:
                 _kill_worker_processes(cluster)
             cluster.close(timeout=CLOSE_SECONDS)
+        scratch = getattr(self, "_scratch", None)
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _connect(address: str, workers: int) -> Any:
     from distributed import Client
 
+    # Client's own timeout covers the TCP connection, not a peer that accepts and never speaks (which
+    # would hang it for ever): the connection is made in a thread the lab stops waiting for.
+    made: dict[str, Any] = {}
+
+    def connect() -> None:
+        try:
+            made["client"] = Client(address, timeout=CONNECT_SECONDS, set_as_default=False)
+        except Exception as exc:
+            made["error"] = exc
+
+    thread = threading.Thread(target=connect, name="labs-dask-connect", daemon=True)
+    thread.start()
+    thread.join(CONNECT_SECONDS + 2)
     # Errors do not repeat the address: a failed bench's reason is stored, and results name no host.
-    try:
-        client = Client(address, timeout=CONNECT_SECONDS, set_as_default=False)
-    except (OSError, TimeoutError) as exc:
+    if thread.is_alive():
         raise RunError(
-            f"the dask scheduler given did not answer within {CONNECT_SECONDS:.0f} s: {type(exc).__name__}"
-        ) from None
+            f"the dask scheduler given did not answer within {CONNECT_SECONDS:.0f} s: "
+            "it accepted the connection and said nothing (is it a dask scheduler?)"
+        )
+    if "error" in made:
+        if not isinstance(made["error"], OSError | TimeoutError):
+            raise made["error"]
+        raise RunError(
+            f"the dask scheduler given did not answer within {CONNECT_SECONDS:.0f} s: "
+            f"{type(made['error']).__name__}"
+        )
+    client = made["client"]
     found = len(client.nthreads())  # scheduler_info() lists at most 5 workers in some releases
     if found < workers:
         client.close()

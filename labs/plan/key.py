@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from labs.core import limits
+
 # suite -> what the key's fields mean there; the planner builds keys of these suites only.
 SUITES = ("matrix", "capacity", "startup", "transfer", "memory", "ladder", "race", "dispatch", "fingerprint")
 
@@ -98,18 +100,23 @@ class BenchKey:
 
     @classmethod
     def from_json(cls, text: str) -> BenchKey:
-        data = json.loads(text)
+        if len(text) > limits.MAX_KEY_CHARS:
+            raise ValueError(f"lab_key is longer than {limits.MAX_KEY_CHARS} characters")
+        data = json.loads(text, parse_constant=limits.refuse_constant)
         if not isinstance(data, dict):
-            raise ValueError(f"lab_key is not an object: {text!r}")
+            raise ValueError(f"lab_key is not an object: {text[:80]!r}")
         params = data.get("params") or {}
         if not isinstance(params, dict):
-            raise ValueError(f"lab_key params are not an object: {text!r}")
+            raise ValueError(f"lab_key params are not an object: {text[:80]!r}")
+        workers, most = data.get("workers", 0), limits.MAX_WORKERS
+        if isinstance(workers, bool) or not isinstance(workers, int) or not 0 <= workers <= most:
+            raise ValueError(f"lab_key workers is not a count from 0 to {most}: {str(workers)[:20]!r}")
         return cls(
             suite=str(data["suite"]),
             workload=str(data.get("workload", "")),
             model=str(data.get("model", "")),
             pattern=str(data.get("pattern", "")),
-            workers=int(data.get("workers", 0)),
+            workers=workers,
             subject=str(data.get("subject", "")),
             params=tuple(sorted((str(k), str(v)) for k, v in params.items())),
         )
@@ -122,8 +129,9 @@ class BenchKey:
         if "lab_key" in metadata:
             try:
                 return cls.from_json(str(metadata["lab_key"]))
-            except (KeyError, TypeError, json.JSONDecodeError) as exc:
-                raise ValueError(f"malformed lab_key {metadata['lab_key']!r}: {exc}") from None
+            except (KeyError, TypeError, ValueError, RecursionError) as exc:  # JSONDecodeError is one
+                quoted = str(metadata["lab_key"])[:80]
+                raise ValueError(f"malformed lab_key {quoted!r}: {str(exc)[:200]}") from None
         return _legacy_key(metadata)
 
 

@@ -6,7 +6,7 @@ default; a test passes a fixed one), so every planning rule is unit-tested witho
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -62,7 +62,7 @@ class Availability(Protocol):
     def carrier(self, name: str, size: int) -> str | None: ...
     def memory(self) -> str | None: ...
     def rung(self, name: str) -> str | None: ...
-    def carriers(self) -> Sequence[str]: ...
+    def carriers(self) -> Mapping[str, str]: ...  # name -> the model family it serves
     def rungs(self) -> Sequence[str]: ...
     def race_strategies(self) -> tuple[Sequence[str], Sequence[str]]: ...
     def transfer_sizes(self, quick: bool) -> Sequence[int]: ...
@@ -213,23 +213,36 @@ def _matrix(selection: Selection, runnable: Sequence[str], counts: tuple[int, ..
     return specs
 
 
+def _serves(family: str, models: Sequence[str]) -> bool:
+    """Whether a cost of *family* ("threads", "processes", "dask") belongs to one of *models*."""
+    return any(model == family or model.startswith(family + "-") for model in models)
+
+
 def _costs(selection: Selection, available: Availability, top: int, notes: list[str]) -> list[BenchSpec]:
+    """The costs of the models selected (-m limits them as it limits the matrix); the ladder's rungs
+    are the machine's, whatever the models."""
+    chosen = selection.models
     specs = [
         BenchSpec(BenchKey("startup", model="asyncio-task", workers=n), COSTS)
-        for n in dict.fromkeys((1, top))
+        for n in (dict.fromkeys((1, top)) if "asyncio" in chosen else ())
     ]
     sizes = selection.payload_sizes or available.transfer_sizes(quick=selection.mode == "quick")
-    for carrier in available.carriers():
-        for size in sizes:
+    for carrier, family in available.carriers().items():
+        if not _serves(family, chosen):
+            continue
+        reasons = {size: available.carrier(carrier, size) for size in sizes}
+        if len(set(reasons.values())) == 1 and None not in reasons.values():  # one reason: one note
+            notes.append(f"transfer/{carrier} skipped: {reasons[sizes[0]]}")
+            continue
+        for size, why in reasons.items():
             key = BenchKey("transfer", subject=carrier, params=(("bytes", str(size)),))
-            why = available.carrier(carrier, size)
             if why:
                 notes.append(f"{key.name} skipped: {why}")
             else:  # a small and a large payload answer "what does a carrier cost" first
                 # (a task carrier: the trivial task's round trip, 1 B)
                 core = (1,) if carrier.startswith("task-") else CORE_PAYLOADS
                 specs.append(BenchSpec(key, COSTS, tier=1 if size in core else 3))
-    for model in MEMORY_MODELS:
+    for model in [m for m in MEMORY_MODELS if m in chosen]:
         key = BenchKey("memory", model=model, workers=top)
         why = available.memory() or available.model(model)
         if why:
@@ -244,10 +257,10 @@ def _costs(selection: Selection, available: Availability, top: int, notes: list[
             specs.append(BenchSpec(BenchKey("ladder", subject=rung), COSTS))
     increments = "100000" if selection.mode == "quick" else "1000000"
     thread_strategies, async_strategies = available.race_strategies()
-    for strategy in thread_strategies:
+    for strategy in thread_strategies if "threads" in chosen else ():
         key = BenchKey("race", subject=strategy, workers=max(2, top))
         specs.append(BenchSpec(key, COSTS, ("--lab-increments", increments), tier=1))
-    for strategy in async_strategies:
+    for strategy in async_strategies if "asyncio" in chosen else ():
         specs.append(
             BenchSpec(
                 BenchKey("race", subject=strategy, workers=100), COSTS, ("--lab-increments", "1"), tier=1

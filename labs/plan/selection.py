@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import argparse
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from labs import models, workloads
-from labs.core import lab, patterns
+from labs.core import lab, limits, patterns
 from labs.core.errors import UsageError
 
 MODES = ("quick", "default", "rigorous")
@@ -45,7 +45,7 @@ def worker_counts(values: Sequence[str] | None) -> tuple[int, ...] | None:
     texts = [v.strip() for w in values for v in w.split(",") if v.strip()]
     counts = [lab.check_workers(lab.parse_int("workers", text)) for text in texts]
     if not counts:
-        raise UsageError(f"no worker count given to -n; valid: integers from 1 to {lab.MAX_WORKERS}")
+        raise UsageError(f"no worker count given to -n; valid: integers from 1 to {limits.MAX_WORKERS}")
     return tuple(sorted(set(counts)))
 
 
@@ -114,11 +114,19 @@ class Selection:
         chosen_patterns = (
             names(args.pattern, patterns.NAMES, "pattern") if args.pattern or full else ("n-workers",)
         )
+        chosen_workloads = (
+            names(args.workload, workloads.NAMES, "workload")
+            if args.workload or full
+            else tuple(name for name in workloads.NAMES if name in DEFAULT_WORKLOADS)
+        )
+        if args.kind and args.workload and all(workloads.get(w).kind != args.kind for w in chosen_workloads):
+            raise UsageError(
+                f"--kind {args.kind} leaves none of the workloads given ({', '.join(chosen_workloads)}); "
+                f"valid: {', '.join(w.name for w in workloads.all_workloads(args.kind))}"
+            )
         return cls(
             mode="quick" if args.quick else "rigorous" if args.rigorous else "default",
-            workloads=names(args.workload, workloads.NAMES, "workload")
-            if args.workload or full
-            else tuple(name for name in workloads.NAMES if name in DEFAULT_WORKLOADS),
+            workloads=chosen_workloads,
             kind=args.kind,
             models=chosen_models,
             patterns=chosen_patterns,
@@ -129,4 +137,52 @@ class Selection:
             bench_timeout=bench_timeout(args.bench_timeout),
             budget_minutes=budget(getattr(args, "budget", None)),
             full=full,
+        )
+
+    @classmethod
+    def stored(cls, stored: object) -> Selection:
+        """The selection an earlier run stored (``--resume``), held to the rules of ``from_args``: a
+        journal is untrusted input, edited by hand or torn, and its numbers and names are checked."""
+        if not isinstance(stored, dict):
+            raise UsageError("cannot resume: the run does not say what it selected (made before --resume)")
+
+        def listed(name: str, valid: Sequence[str]) -> tuple[str, ...]:
+            value = stored.get(name)
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise UsageError(f"cannot resume: the stored {name} is not a list of names")
+            return names([",".join(value)], valid, name.rstrip("s")) if value else ()
+
+        def number(name: str, check: Callable[[str], float | None]) -> float | None:
+            value = stored.get(name)
+            if value is None or isinstance(value, bool) or not isinstance(value, int | float):
+                return check(str(value)) if value is not None else None
+            return check(repr(value))
+
+        workers = stored.get("workers")
+        if workers is not None and not (isinstance(workers, list) and all(type(w) is int for w in workers)):
+            raise UsageError("cannot resume: the stored workers are not a list of counts")
+        mode = stored.get("mode")
+        if mode not in MODES:
+            valid = ", ".join(MODES)
+            raise UsageError(f"cannot resume: the stored mode {str(mode)[:20]!r} is not one of {valid}")
+        sizes = stored.get("payload_sizes")
+        sizes_ok = isinstance(sizes, list) and all(type(v) is int and v > 0 for v in sizes)
+        if sizes is not None and not sizes_ok:
+            raise UsageError("cannot resume: the stored payload sizes are not a list of byte counts")
+        kind = stored.get("kind")
+        if kind not in (None, "cpu", "io"):
+            raise UsageError(f"cannot resume: the stored kind {str(kind)[:20]!r} is not cpu or io")
+        return cls(
+            mode=mode,
+            workloads=listed("workloads", workloads.NAMES),
+            kind=kind,
+            models=listed("models", models.names()),
+            patterns=listed("patterns", patterns.NAMES),
+            workers=worker_counts([",".join(map(str, workers))]) if workers else None,
+            suites=listed("suites", SUITES),
+            startup=stored.get("startup") is not False,
+            payload_sizes=tuple(sizes) if sizes else None,
+            bench_timeout=number("bench_timeout", bench_timeout) or 900.0,
+            budget_minutes=number("budget_minutes", budget),
+            full=stored.get("full") is True,
         )

@@ -14,9 +14,8 @@ from dataclasses import dataclass, replace
 from labs.analyse import estimates as analysed
 from labs.analyse import stats
 from labs.analyse.runs import Bench
+from labs.core.limits import ONE_WORKER_BAND, PHYSICS_MARGIN
 
-PHYSICS_MARGIN = 1.1  # a CPU-bound speedup above usable CPUs x this is a measurement fault
-ONE_WORKER_BAND = (0.9, 1.1)  # a one-worker "speedup" whose interval lies outside this is suspect
 LEVEL = analysed.LEVEL
 MAX_CV = 0.10  # values spread more than 10% around their mean
 MIN_PROCESSES = 3  # fewer pyperf worker processes cannot show process-to-process variation

@@ -161,11 +161,6 @@ def finite(value: Any) -> Any:
     return value
 
 
-def _json(found: dict[str, list[dict[str, Any]]]) -> str:
-    """The figures as JSON that cannot end the script element that holds it."""
-    return json.dumps(finite(found), allow_nan=False, ensure_ascii=False).replace("</", "<\\/")
-
-
 def _list(title: str, anchor: str, lines: list[str], empty: str) -> str:
     items = "".join(f"<li>{inline(line)}</li>" for line in lines) or f"<li>{html.escape(empty)}</li>"
     return f'<section id="section-{anchor}">{_heading(2, title, anchor)}<ul>{items}</ul></section>'

@@ -12,6 +12,7 @@ lab names (``rescue_directory``), so a measured bench is never lost to a full or
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -19,8 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from labs.core import limits
 from labs.core.errors import UsageError
-from labs.store import runs
+from labs.store import runs, validate
 
 SUFFIX = ".journal.jsonl"
 
@@ -32,26 +34,49 @@ def rescue_directory() -> Path:
 
 @dataclass
 class Journal:
-    """An append-only record of one run. ``path`` is None when the results directory refused it: the
-    run then goes on in memory and its final save says so."""
+    """An append-only record of one run, in the results directory or, when that refuses it (from the
+    first line or later: full, read-only, gone), in the fallback directory, rewritten there whole. Only
+    when neither takes it is ``path`` None: the run then goes on in memory and its final save says so."""
 
     record: dict[str, Any]
     path: Path | None = None
     benchmarks: list[dict[str, Any]] = field(default_factory=list)
     problem: str = ""
     version: str = "1.0"  # pyperf's JSON format version, taken from the files pyperf wrote
+    entries: list[dict[str, Any]] = field(default_factory=list)  # every line after the record
+    abandoned: list[Path] = field(default_factory=list)  # partial journals a refusing folder kept
 
     @classmethod
     def start(cls, folder: Path, record: dict[str, Any]) -> Journal:
         journal = cls(record)
+        journal._open(folder)
+        return journal
+
+    def _open(self, folder: Path) -> None:
+        """Write the journal so far into a new file in *folder*; on failure, in the fallback directory."""
+        reason = self._write_whole(folder)
+        if reason is None:
+            return
+        rescue = rescue_directory() / folder.parent.name / folder.name
+        self.problem = f"journal not written in {folder} ({reason})"
+        reason = self._write_whole(rescue)
+        self.problem += f"; written in {self.path}" if reason is None else f", nor in {rescue} ({reason})"
+
+    def _write_whole(self, folder: Path) -> str | None:
+        path = None
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            journal.path = folder / f"{record['started']}{SUFFIX}"
-            with open(journal.path, "x", encoding="utf-8") as file:
-                _append(file, {"record": runs.scrub(record)})
+            path = _free_name(folder, str(self.record["started"]))
+            with open(path, "a", encoding="utf-8") as file:
+                _append(file, {"record": runs.scrub(self.record)})
+                for entry in self.entries:
+                    _append(file, entry)
         except OSError as exc:
-            journal.path, journal.problem = None, f"journal not written ({exc.strerror or exc})"
-        return journal
+            if path is not None and path.exists():
+                self.abandoned.append(path)
+            return exc.strerror or str(exc)
+        self.path = path
+        return None
 
     def add(self, benchmarks: list[dict[str, Any]], version: str) -> None:
         self.benchmarks.extend(benchmarks)
@@ -68,14 +93,19 @@ class Journal:
         self._write({"skipped": {"name": name, "reason": reason}})
 
     def _write(self, entry: dict[str, Any]) -> None:
+        self.entries.append(entry)
         if self.path is None:
             return
         try:
             with open(self.path, "a", encoding="utf-8") as file:
                 _append(file, entry)
-        except OSError as exc:  # a full or vanished disk: keep measuring, keep the benches in memory
-            self.problem = f"journal stopped at {self.path.name} ({exc.strerror or exc})"
-            self.path = None
+        except OSError as exc:  # a full or vanished disk: the whole journal moves to the fallback
+            failed, self.path = self.path, None
+            self.abandoned.append(failed)
+            self.problem = f"journal stopped at {failed.name} ({exc.strerror or exc})"
+            rescue = rescue_directory() / failed.parent.parent.name / failed.parent.name
+            reason = self._write_whole(rescue)
+            self.problem += f"; continued in {self.path}" if reason is None else f"; not in {rescue} either"
 
     def finish(self, root: Path) -> tuple[Path, str]:
         """Write the final pyperf file; (its path, a note when it went to the fallback directory)."""
@@ -91,9 +121,23 @@ class Journal:
             note = (
                 f"the results directory refused the run ({reason}); saved to the fallback directory instead"
             )
-        if self.path is not None:
-            self.path.unlink(missing_ok=True)
+        for journal in [*self.abandoned, *([self.path] if self.path else [])]:
+            with contextlib.suppress(OSError):  # a read-only folder keeps its partial journal
+                journal.unlink(missing_ok=True)
         return saved, note
+
+
+def _free_name(folder: Path, stamp: str) -> Path:
+    """``<stamp>.journal.jsonl``, created empty here and now, or ``<stamp>-2…`` when a run started in
+    the same second already holds that name."""
+    for attempt in range(1, 1000):
+        path = folder / f"{stamp}{'' if attempt == 1 else f'-{attempt}'}{SUFFIX}"
+        try:
+            with open(path, "x", encoding="utf-8"):
+                return path
+        except FileExistsError:
+            continue
+    raise OSError(f"no free journal name for {stamp} in {folder}")
 
 
 def _append(file: Any, entry: dict[str, Any]) -> None:
@@ -112,18 +156,34 @@ class Recovered:
 
 
 def recover(path: Path) -> Recovered:
-    """Read a journal, or a final file marked interrupted, for ``--resume``; UsageError if neither."""
+    """Read a journal, or a final file marked interrupted, for ``--resume``; UsageError if neither, or
+    if what it holds is not a well-formed run (a journal is untrusted input: edited, torn, hostile)."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = limits.read_bounded(path).decode("utf-8")
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise UsageError(
             f"cannot resume from {str(path)!r}: {getattr(exc, 'strerror', None) or exc}"
         ) from None
-    if path.name.endswith(SUFFIX):
-        return _recover_journal(path, text)
+    recovered = _recover_journal(path, text) if path.name.endswith(SUFFIX) else _recover_final(path, text)
+    suite = {"version": recovered.version, "benchmarks": recovered.benchmarks, "labs": recovered.record}
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError:
+        validate.check_suite(suite)
+    except ValueError as exc:
+        raise UsageError(f"cannot resume from {str(path)!r}: {str(exc)[:300]}") from None
+    if not isinstance(recovered.record["runtime"].get("tag"), str):
+        raise UsageError(f"cannot resume from {str(path)!r}: the run record names no runtime tag")
+    return recovered
+
+
+def _loads(text: str) -> object:
+    """JSON as the lab wrote it: NaN and Infinity are refused, never trusted as measurements."""
+    return json.loads(text, parse_constant=limits.refuse_constant)
+
+
+def _recover_final(path: Path, text: str) -> Recovered:
+    try:
+        data = _loads(text)
+    except (ValueError, RecursionError):  # JSONDecodeError is a ValueError
         data = None
     labs = data.get("labs") if isinstance(data, dict) else None
     if not isinstance(labs, dict) or not isinstance(data.get("benchmarks"), list):
@@ -139,9 +199,11 @@ def _recover_journal(path: Path, text: str) -> Recovered:
     version = "1.0"
     for line in text.splitlines():
         try:
-            entry = json.loads(line)
+            entry = _loads(line)
         except json.JSONDecodeError:
             continue  # a torn line: the lab was killed while writing it
+        except (ValueError, RecursionError) as exc:
+            raise UsageError(f"cannot resume from {str(path)!r}: {str(exc)[:200]}") from None
         if not isinstance(entry, dict):
             continue
         if "record" in entry and record is None:
@@ -149,6 +211,6 @@ def _recover_journal(path: Path, text: str) -> Recovered:
         elif isinstance(entry.get("benchmarks"), list):
             benchmarks.extend(entry["benchmarks"])
             version = str(entry.get("version", version))
-    if not isinstance(record, dict) or "runtime" not in record:
+    if not isinstance(record, dict) or not isinstance(record.get("runtime"), dict):
         raise UsageError(f"cannot resume from {str(path)!r}: the journal has no run record")
     return Recovered(record, benchmarks, version)

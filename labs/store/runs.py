@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from labs.core import runtime
+from labs.core import limits, runtime
 from labs.core.errors import UsageError
 from labs.store import validate
 
@@ -72,6 +72,13 @@ def scrub(value: Any) -> Any:
     return value
 
 
+def results_root(text: str) -> Path:
+    """The ``--results`` folder; an empty name would silently mean the working folder."""
+    if not text.strip():
+        raise UsageError("--results needs a folder name, got ''; the default is results")
+    return Path(text)
+
+
 def check_writable(directory: Path) -> Path:
     """*directory* (created if missing) when the lab can write there; else a UsageError."""
     try:
@@ -115,9 +122,6 @@ def write_new_json(folder: Path, stamp: str, document: dict[str, Any]) -> Path:
         os.unlink(temporary)
 
 
-MAX_FILE_BYTES = 256 << 20  # far above any real run; refuses a runaway or hostile file before parsing it
-
-
 def iter_run_files(root: Path) -> list[Path]:
     """results/<machine>/<tag>/*.json, leaving out the temporary files of a save in progress and the
     compatibility probe's files (results/<machine>/compat/, not benchmark runs)."""
@@ -132,9 +136,8 @@ def load_run(path: Path) -> dict[str, Any]:
     ValueError naming the file and the reason when it is not a well-formed lab/pyperf result: files
     are untrusted input (see labs.store.validate for every check)."""
     try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise ValueError(f"{path}: larger than {MAX_FILE_BYTES >> 20} MiB, not a result file")
-        data = json.loads(path.read_text(encoding="utf-8"), parse_constant=validate.refuse_constant)
+        text = limits.read_bounded(path).decode("utf-8")
+        data = json.loads(text, parse_constant=limits.refuse_constant)
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise ValueError(f"{path}: not readable JSON ({exc})") from None
     except ValueError as exc:

@@ -119,8 +119,3 @@ def check_suite(data: object) -> None:
         _check_benchmark(bench, common, index)
     if "labs" in data:
         _check_labs_record(data["labs"])
-
-
-def refuse_constant(name: str) -> float:
-    """json's hook for NaN / Infinity literals, which pyperf never writes and no timing can be."""
-    raise ValueError(f"non-finite number {name} in the file")

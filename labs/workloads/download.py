@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from labs.core.errors import RunError
 from labs.workloads.io.http_client import RequestFailed, digest, get, get_async
 from labs.workloads.io.local_server import LocalServer, settings
-from labs.workloads.io.server import page_bytes
+from labs.workloads.io.pages import page_bytes
 
 KIND = "io"
 DESCRIPTION = "GET pages from a local HTTP server (latency and payload per run; default 50 ms, 16 KiB)"

@@ -9,7 +9,7 @@ from __future__ import annotations
 from labs.workloads import download
 from labs.workloads.io.http_client import digest, get, get_async
 from labs.workloads.io.local_server import settings
-from labs.workloads.io.server import page_bytes
+from labs.workloads.io.pages import page_bytes
 
 KIND = "io"
 DESCRIPTION = "GET a page, then CPU work of the variant's units (0, 4, 16, 64 x 2,000 loop iterations)"

@@ -29,6 +29,7 @@ def test_list_shows_every_model_and_whether_it_runs_here(cli):
     assert "nbody" in done.stdout and "pipeline" in done.stdout
 
 
+@pytest.mark.interpreter  # the facts are the runtime's
 def test_doctor_json(cli):
     done = cli("doctor", "--json")
     assert done.returncode == 0, done.stderr
@@ -69,6 +70,14 @@ BAD_INPUTS = [
     (["run", "-w", "fib", "-m", "threads", "-n", "0"], "workers must be between 1 and 1024, got 0"),
     (["run", "-w", "fib", "-m", "threads", "-n", "1025"], "workers must be between 1 and 1024, got 1025"),
     (["run", "-w", "fib", "-m", "threads", "-n", "two"], "workers must be an integer, got 'two'"),
+    (["run", "-w", "fib", "-m", "threads", "-n", "\u0663"], "workers must be an integer, got '\u0663'"),
+    (["run", "-w", "fib", "-m", "threads", "-n", "1_0"], "workers must be an integer, got '1_0'"),
+    (["run", "-w", "fib", "-m", "threads", "--dask-scheduler", "tcp://127.0.0.1:1"], "is for model dask"),
+    (["bench", "-m", "threads", "--celery-broker", "redis://127.0.0.1:1/0"], "is for model celery"),
+    (["bench", "--results", "", "--dry-run"], "--results needs a folder name, got ''"),
+    (["report", "--results", " "], "--results needs a folder name, got ''"),
+    (["bench", "--kind", "io", "-w", "fib", "--dry-run"], "--kind io leaves none of the workloads given"),
+    (["race", "--increments", "1" + "0" * 30], "increments must be a positive integer of at most 100,000,0"),
     (["run", "-w", "fib", "-m", "threads", "--size", "0"], "size must be a positive integer, got '0'"),
     (["run", "-w", "fib", "-m", "threads", "--size", "x"], "size must be a positive integer, got 'x'"),
     (["run", "-w", "fib", "-m", "threads", "--fault", "kill"], "--fault kill needs a model whose workers"),
@@ -202,3 +211,26 @@ def test_a_reader_that_goes_away_ends_the_command_quietly_with_sigpipes_code():
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 128 + signal.SIGPIPE
     assert stderr == ""
+
+
+@pytest.mark.parametrize(
+    ("shell", "message", "code"),
+    [
+        ("{lab} list > /dev/full", "ERROR: cannot write the output: No space left on device", 1),
+        ("{lab} list >&-", "ERROR: standard output is closed;", 2),
+        ("mkdir gone && cd gone && rmdir ../gone && {lab} list", "ERROR: the working folder no longer", 2),
+        (
+            "mkdir gone && cd gone && rmdir ../gone && {lab} run -w fib -m processes-spawn",
+            "ERROR: the work",
+            2,
+        ),
+    ],
+    ids=["stdout-full", "stdout-closed", "cwd-deleted", "cwd-deleted-spawn"],
+)
+def test_a_broken_output_or_working_folder_is_one_error_line(tmp_path, shell, message, code):
+    lab = f"PYTHONPATH={ROOT} {sys.executable} -m labs"
+    done = subprocess.run(
+        ["sh", "-c", shell.format(lab=lab)], capture_output=True, text=True, timeout=60, cwd=tmp_path
+    )
+    assert done.returncode == code, done.stderr
+    assert done.stderr.splitlines() == [done.stderr.strip()] and done.stderr.startswith(message), done.stderr

@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import os
 import selectors
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from labtest import ROOT, session_processes
@@ -50,11 +53,15 @@ def available_runs() -> list[tuple[str, str]]:
     return [(m, p) for m, p in RUNS if models.get(m).unavailable_reason() is None]
 
 
-def start(model: str, pattern: str) -> subprocess.Popen:
+def start(model: str, pattern: str, tmp: Path | None = None) -> subprocess.Popen:
+    """The run, with a temporary folder of its own when *tmp* is given (to see what it leaves there)."""
     options = ["-n", "2", "--size", "2", "--fault", "hang", "--timeout", "120"]
+    if tmp is not None:
+        tmp.mkdir(parents=True)
     return subprocess.Popen(
         [sys.executable, "-m", "labs", "run", "-w", "fib", "-m", model, "-p", pattern, *options],
         cwd=ROOT,
+        env={**os.environ, **({"TMPDIR": str(tmp)} if tmp else {})},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -86,6 +93,14 @@ def wait_until_hanging(runs: dict[tuple[str, str], subprocess.Popen]) -> None:
     selector.close()
 
 
+@pytest.fixture
+def short_tmp():
+    """A temporary folder with a short path: forkserver's socket path must fit AF_UNIX's 108 bytes."""
+    folder = Path(tempfile.mkdtemp(prefix="lab-sig-"))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 def left_running(pid: int) -> list[str]:
     deadline = time.monotonic() + LEFTOVER_GRACE
     while (left := session_processes(pid)) and time.monotonic() < deadline:
@@ -94,8 +109,9 @@ def left_running(pid: int) -> list[str]:
 
 
 @pytest.mark.parametrize("signum", list(EXPECTED), ids=lambda s: signal.Signals(s).name)
-def test_a_signal_ends_every_model_cleanly_and_leaves_nothing_running(signum):
-    runs = {run: start(*run) for run in available_runs()}
+def test_a_signal_ends_every_model_cleanly_and_leaves_nothing_running(signum, short_tmp):
+    folders = {run: short_tmp / str(index) for index, run in enumerate(available_runs())}
+    runs = {run: start(*run, folder) for run, folder in folders.items()}
     try:
         wait_until_hanging(runs)
         for process in runs.values():
@@ -105,8 +121,8 @@ def test_a_signal_ends_every_model_cleanly_and_leaves_nothing_running(signum):
                 os.kill(process.pid, signum)
         code, message = EXPECTED[signum]
         problems = []
-        for (model, pattern), process in runs.items():
-            name = f"{model}/{pattern}"
+        for run, process in runs.items():
+            name = "/".join(run)
             try:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
@@ -120,6 +136,8 @@ def test_a_signal_ends_every_model_cleanly_and_leaves_nothing_running(signum):
                 problems.append(f"{name}: exit {process.returncode}, expected {code}: {stderr!r}")
             if message is not None and stderr.splitlines() != [message]:
                 problems.append(f"{name}: stderr is not the one line {message!r}: {stderr!r}")
+            if message is not None and (kept := sorted(p.name for p in folders[run].iterdir())):
+                problems.append(f"{name}: left in its temporary folder: {kept}")
         assert not problems, "\n".join(problems)
     finally:
         for process in runs.values():

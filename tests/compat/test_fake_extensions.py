@@ -12,6 +12,8 @@ import pytest
 from labs.compat import probe, steps
 from labs.plan import discovery
 
+pytestmark = pytest.mark.interpreter  # each build loads extensions its own way
+
 FREE_THREADED = ("3.13t", "3.14t")
 ALL = ("3.12", "3.13", "3.13t", "3.14", "3.14t")
 

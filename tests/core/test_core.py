@@ -51,6 +51,7 @@ def test_callref_round_trip_and_refusals():
         callref.ref_of(lambda task: task)
 
 
+@pytest.mark.interpreter  # the backports' pools hang where 3.14's refuse
 def test_a_task_function_in_main_is_refused_up_front(tmp_path):
     script = tmp_path / "script.py"
     script.write_text(
@@ -67,6 +68,7 @@ def test_a_task_function_in_main_is_refused_up_front(tmp_path):
     assert "'square' lives in __main__" in done.stdout
 
 
+@pytest.mark.interpreter  # the facts are the runtime's
 def test_runtime_facts_describe_this_interpreter():
     facts = runtime.facts()
     assert facts["version"].startswith(f"{sys.version_info.major}.{sys.version_info.minor}")

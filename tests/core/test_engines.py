@@ -116,6 +116,7 @@ def celery_cluster(workers: int = 2) -> Iterator[tuple[str, list[subprocess.Pope
             os.environ["LABS_CELERY_BROKER"] = env_before
 
 
+@pytest.mark.interpreter  # whether the engines install and run depends on the runtime
 @pytest.mark.parametrize("model", ENGINES)
 def test_nbody_verifies_on_each_engine_with_nothing_left_running(model):
     need(model)
@@ -320,3 +321,63 @@ def test_a_task_module_the_workers_cannot_import_says_what_they_need(model):
 
     with pytest.raises(RunError, match="install the lab and the task's module on every worker"):
         map_tasks("labs_no_such_module:run", [1, 2], model=model, workers=1, timeout=60)
+
+
+def test_two_labs_benching_the_engines_at_once_leave_each_other_alone(tmp_path):
+    """Two labs on one machine: each its own ports, work folders and process groups, both verified."""
+    need("dask")
+    need("celery")
+    if shutil.which("redis-server") is None:
+        pytest.skip("no redis-server (apt-get install redis-server)")
+    args = ["bench", "-w", "fib", "-m", "dask,celery", "-n", "2", "--quick", "--suite", "matrix"]
+    args += ["--no-startup", "--no-fingerprint"]
+    labs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "labs", *args, "--results", str(tmp_path / name)],
+            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        )
+        for name in ("a", "b")
+    ]  # fmt: skip
+    try:
+        outputs = [lab.communicate(timeout=600) for lab in labs]
+    finally:
+        for lab in labs:
+            if lab.poll() is None:
+                os.killpg(lab.pid, signal.SIGKILL)
+                lab.wait()
+    for lab, (_, stderr), name in zip(labs, outputs, ("a", "b"), strict=True):
+        assert lab.returncode == 0, (name, stderr)
+        stored = _stored_benches(tmp_path / name)
+        assert {"fib/dask/n-workers/w2", "fib/celery/n-workers/w2"} <= set(stored), (name, sorted(stored))
+        deadline = time.monotonic() + 10  # killed workers take a moment to be reaped
+        while session_processes(lab.pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not session_processes(lab.pid), (name, session_processes(lab.pid))
+
+
+@pytest.mark.parametrize(
+    ("option", "address"),
+    [("--dask-scheduler", "tcp://127.0.0.1:{port}"), ("--celery-broker", "redis://127.0.0.1:{port}/0")],
+)
+def test_a_cluster_address_that_accepts_and_never_speaks_is_one_error_line_in_bounded_time(option, address):
+    model = "dask" if option == "--dask-scheduler" else "celery"
+    need(model)
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(64)  # the kernel accepts the connections; nothing ever answers them
+        port = silent.getsockname()[1]
+        done = run_cli("run", "-w", "fib", "-m", model, option, address.format(port=port), timeout=120)
+    assert done.returncode == 1, done.stderr
+    assert len(done.stderr.splitlines()) == 1 and "did not answer within" in done.stderr, done.stderr
+    assert done.seconds < 60
+    assert not done.leftover
+
+
+@pytest.mark.parametrize("model", ENGINES)
+def test_an_engine_run_leaves_nothing_in_the_temporary_folder(model, tmp_path):
+    need(model)
+    if model == "celery" and shutil.which("redis-server") is None:
+        pytest.skip("no redis-server (apt-get install redis-server)")
+    done = run_cli("run", "-w", "fib", "-m", model, "-n", "2", "--size", "4", env={"TMPDIR": str(tmp_path)})
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == []

@@ -15,6 +15,8 @@ import pytest
 
 from labs.core import interpreters_api
 
+pytestmark = pytest.mark.interpreter  # the interpreters API and its backports differ by version
+
 # Every CPU workload through every subinterpreter model the source can run, every pattern, 2 workers,
 # each verified against serial; prints the source and the results.
 RUN_MODELS = """

@@ -7,6 +7,8 @@ import pytest
 from labs import models, workloads
 from labs.core import lab, patterns
 
+pytestmark = pytest.mark.interpreter  # which models exist, and their start methods, depend on the runtime
+
 WORKLOADS = workloads.all_workloads("cpu")  # the I/O ones, with their server, are in test_io
 SMOKE = 3  # odd, so chunks and broadcast shares are uneven at 2 workers
 REFERENCES = {}

@@ -147,6 +147,7 @@ def test_ctrl_c_keeps_every_bench_already_measured(tmp_path):
     assert len(data["benchmarks"]) < data["labs"]["planned"]
 
 
+@pytest.mark.interpreter  # the GIL state is the runtime's
 @pytest.mark.skipif(not FREE_THREADED, reason="needs a free-threaded build (3.13t) to switch the GIL")
 @pytest.mark.parametrize(("python_gil", "tag", "enabled"), [("0", "t", "False"), ("1", "t-gil", "True")])
 def test_metadata_carries_the_gil_state_observed(tmp_path, python_gil, tag, enabled):
@@ -170,6 +171,7 @@ def test_metadata_carries_the_gil_state_observed(tmp_path, python_gil, tag, enab
     assert metadata["lab_PYTHON_GIL"] == python_gil
 
 
+@pytest.mark.interpreter  # the GIL state is the runtime's
 def test_on_a_default_build_the_gil_is_recorded_on(tmp_path):
     if FREE_THREADED:
         pytest.skip("the default build's case; the free-threaded one is tested above")

@@ -34,8 +34,19 @@ def overhead(*args: str, tmp_path: Path) -> subprocess.CompletedProcess:
 def test_what_it_cannot_measure_is_one_error_line(tmp_path, args, message):
     done = overhead(*args, tmp_path=tmp_path)  # as a user runs it: pyperf's manager refuses first
     assert done.returncode == 2 and "Traceback" not in done.stderr
-    assert message in done.stderr.strip().splitlines()[-1]
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("ERROR: ") and message in lines[0], done.stderr
     assert not (tmp_path / "out.json").exists()
+
+
+def test_an_output_folder_that_does_not_exist_is_refused_before_measuring(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "labs.measure.overhead", "-o", str(tmp_path / "no" / "out.json")],
+        capture_output=True, text=True, timeout=60, cwd=ROOT,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.splitlines() == [f"ERROR: -o {tmp_path / 'no' / 'out.json'}: the folder "
+                                        f"{str(tmp_path / 'no')!r} does not exist"]  # fmt: skip
 
 
 def test_it_times_the_lab_and_a_bare_executor_on_the_same_work(tmp_path):

@@ -177,7 +177,25 @@ def test_a_full_disk_sends_the_run_to_a_named_fallback(tmp_path, full_disk):
     assert "refused the run" in done.stdout and "fallback" in done.stdout and "Traceback" not in done.stderr
     (path,) = (rescue_root / "gil-lab-rescued").glob("*/*/*.json")
     assert str(path) in done.stdout
+    saved = f"ERROR: the run was saved to {path}, not to the results directory (see above)"
+    assert done.stderr.splitlines() == [saved]
+    assert not list((full_disk / "results").rglob(f"*{journal.SUFFIX}"))  # no partial journal left behind
     assert len(pyperf.BenchmarkSuite.load(str(path)).get_benchmark_names()) == 2
+
+
+def test_sigkill_of_a_run_whose_results_folder_was_full_from_the_start_loses_nothing(tmp_path, full_disk):
+    rescue_root = tmp_path / "tmp"
+    rescue_root.mkdir()
+    results = ["--results", str(full_disk / "results")]
+    selection = ("-w", "fib,nbody,wordcount", "-m", "serial")
+    process = start_bench(tmp_path, *results, *selection, env={"TMPDIR": str(rescue_root)})
+    first = "".join(read_until(process, "[2/"))
+    assert "journal: " + str(rescue_root / "gil-lab-rescued") in first, first
+    process.kill()
+    process.communicate(timeout=30)
+    (journal_path,) = (rescue_root / "gil-lab-rescued").glob(f"*/*/*{journal.SUFFIX}")
+    names = [b["metadata"]["name"] for b in journal.recover(journal_path).benchmarks]
+    assert "fib/serial/n-workers/w1" in names
 
 
 def test_a_results_directory_turned_read_only_mid_run_loses_nothing(tmp_path):
@@ -191,6 +209,7 @@ def test_a_results_directory_turned_read_only_mid_run_loses_nothing(tmp_path):
         read_only(mount)
         out, err = process.communicate(timeout=120)
     assert process.returncode == 1 and "Traceback" not in err
+    assert len(err.splitlines()) == 1 and err.startswith("ERROR: the run was saved to "), err
     assert "journal stopped" in out and "fallback" in out
     (path,) = (rescue_root / "gil-lab-rescued").glob("*/*/*.json")
     assert len(pyperf.BenchmarkSuite.load(str(path)).get_benchmark_names()) == 3

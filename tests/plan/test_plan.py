@@ -37,7 +37,7 @@ class Fixed:
         return self._why(name)
 
     def carriers(self):
-        return ("mp-pipe", "interp-bytes")
+        return {"mp-pipe": "processes", "interp-bytes": "interpreters"}
 
     def rungs(self):
         return ("dict-hit",)
@@ -128,6 +128,26 @@ def test_costs_suite_skips_what_the_runtime_lacks_and_names_it():
         "ladder/dict-hit",
         "startup/asyncio-task/w2",
     } <= set(planned)
+
+
+def test_models_chosen_with_m_limit_the_costs_too():
+    selection = Selection.from_args(args(suite=["costs"], quick=True, model=["threads,interpreters-raw"]))
+    planned = names(plan(selection, Fixed()))
+    assert (
+        "transfer/interp-bytes/1" in planned and "race/unsafe/t2" in planned and "ladder/dict-hit" in planned
+    )
+    assert {"memory/threads/w2", "memory/interpreters-raw/w2"} <= set(planned)
+    unwanted = ("transfer/mp-pipe", "memory/processes", "startup/asyncio-task", "race/asyncio")
+    assert not [name for name in planned if name.startswith(unwanted)]
+
+
+def test_a_carrier_unavailable_at_every_size_is_one_note():
+    selection = Selection.from_args(args(suite=["costs"], quick=True))
+    missing = {"interp-bytes/1": "no interpreters", "interp-bytes/1024": "no interpreters"}
+    notes = plan(selection, Fixed(missing=missing)).notes
+    assert [note for note in notes if "interp-bytes" in note] == [
+        "transfer/interp-bytes skipped: no interpreters"
+    ]
 
 
 @pytest.mark.parametrize(

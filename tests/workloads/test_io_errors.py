@@ -130,3 +130,40 @@ def test_a_temporary_folder_without_room_is_one_line_exit_1(how, workload, messa
     line = _one_error_line(done.stderr)
     assert line.endswith("(free space there, or set TMPDIR to a folder with room)"), line
     assert re.match(message, line), line
+
+
+def _script(tmp_path: Path, body: str) -> str:
+    script = tmp_path / "server-python"
+    script.write_text("#!/bin/sh\n" + body + "\n")
+    script.chmod(0o755)
+    return str(script)
+
+
+def test_a_server_wrapper_that_does_not_exec_leaves_no_child_behind(tmp_path):
+    """LABS_SERVER_PYTHON may be a wrapper: the server's whole process group ends with it."""
+    server = local_server.LocalServer(python=_script(tmp_path, "sleep 100"), start_timeout=2)
+    with pytest.raises(local_server.RunError, match="the HTTP server failed to start: no output"):
+        server.start()
+    assert server.process is not None
+    # The wrapper's child is reparented when the wrapper dies: look for the group's members anywhere.
+    assert not _members(server.process.pid)
+
+
+def _members(group: int) -> list[int]:
+    members = []
+    for entry in Path("/proc").iterdir():
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if entry.name.isdigit() and int(fields[2]) == group and fields[0] != "Z":
+            members.append(int(entry.name))
+    return members
+
+
+def test_a_server_that_prints_a_flood_without_a_newline_is_quoted_briefly(tmp_path):
+    flood = _script(tmp_path, "head -c 20000000 /dev/zero | tr '\\0' x")
+    server = local_server.LocalServer(python=flood, start_timeout=10)
+    with pytest.raises(local_server.RunError) as raised:
+        server.start()
+    assert len(str(raised.value)) < 500, len(str(raised.value))

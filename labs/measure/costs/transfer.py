@@ -106,6 +106,8 @@ def _interp_echo(inbound: Any, outbound: Any, shared: bool) -> None:
 class Carrier(Plugin):
     """One way to carry a payload to an echo worker and back (the ``subject`` of a transfer bench)."""
 
+    family = ""  # the models it serves: a model's name, or the start of their names ("processes")
+
     def __init__(self, size: int) -> None:
         self.size = size
 
@@ -142,18 +144,21 @@ class QueueEcho(Carrier):
 
 class ThreadQueue(QueueEcho):
     name = "thread-queue"
+    family = "threads"
     description = "queue.Queue to a thread (the object is shared)"
     queue_type, worker_type = queue.Queue, threading.Thread
 
 
 class ProcessQueue(QueueEcho):
     name = "mp-queue"
+    family = "processes"
     description = "multiprocessing.Queue to a process (pickled)"
     queue_type, worker_type = multiprocessing.Queue, multiprocessing.Process
 
 
 class InterpreterQueue(Carrier):
     name = "interp-bytes"
+    family = "interpreters"
     description = "interpreters queue to a subinterpreter, bytes (copied)"
     shared = True  # a shareable payload crosses as is; otherwise it is pickled both ways
     limit: tuple[int, str] | None = None  # (largest payload measured, why no larger)
@@ -212,6 +217,8 @@ class InterpreterPickle(InterpreterQueue):
 
 class PipeEcho(Carrier):
     """A multiprocessing.Pipe to an echo process; the subclass says what travels through it."""
+
+    family = "processes"
 
     def _echo_args(self, child: Any) -> tuple[Any, tuple]:
         return _echo_pipe, (child,)
@@ -285,7 +292,8 @@ class ModelTask(Carrier):
 
 def _task_carrier(model: str) -> type[Carrier]:
     description = f"one call of an echo task through {model}, one worker"
-    attributes = {"name": f"task-{model}", "description": description, "model": model, "__module__": __name__}
+    attributes = {"name": f"task-{model}", "description": description, "model": model, "family": model}
+    attributes["__module__"] = __name__
     return type(f"Task{model.title().replace('-', '')}", (ModelTask,), attributes)
 
 

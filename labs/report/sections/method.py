@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from labs.report.estimates import ONE_WORKER_BAND, PHYSICS_MARGIN
+from labs.core.limits import ONE_WORKER_BAND, PHYSICS_MARGIN
 from labs.report.section import Section, section
 from labs.report.view import MachineView
 

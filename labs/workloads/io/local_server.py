@@ -10,10 +10,12 @@ The server's stderr goes to an unnamed temporary file, never to a pipe: a pipe n
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
 import selectors
+import signal
 import subprocess
 import sys
 import tempfile
@@ -135,7 +137,10 @@ class LocalServer:
                 stdout=subprocess.PIPE,
                 stderr=self.log,
                 text=True,
-                env=env,  # same process group as the lab: killing a bench's group ends its server too
+                env=env,
+                # A group of its own, ended whole: LABS_SERVER_PYTHON may be a wrapper that does not exec,
+                # and its children must not outlive the server. It still dies with the lab (--parent).
+                process_group=0,
             )
         except OSError as exc:
             self.stop()
@@ -145,7 +150,7 @@ class LocalServer:
             self._end()
             reason = self.last_words().removeprefix("ERROR: ") or line or "no output"
             self.stop()
-            raise RunError(f"the HTTP server failed to start: {reason}")
+            raise RunError(f"the HTTP server failed to start: {_quoted(reason)}")
         self.port = int(line.split()[1])
         return self
 
@@ -157,7 +162,7 @@ class LocalServer:
         size = os.fstat(self.log.fileno()).st_size
         tail = os.pread(self.log.fileno(), 4096, max(0, size - 4096))  # enough for the last line
         lines = tail.decode("utf-8", "replace").strip().splitlines()
-        return lines[-1].strip() if lines else ""
+        return _quoted(lines[-1].strip()) if lines else ""
 
     def _first_line(self) -> str:
         assert self.process is not None and self.process.stdout is not None
@@ -166,7 +171,7 @@ class LocalServer:
         deadline = time.monotonic() + self.start_timeout
         while time.monotonic() < deadline:
             if selector.select(timeout=0.1):
-                return self.process.stdout.readline().strip()
+                return self.process.stdout.readline(MAX_QUOTED).strip()  # READY <port> is short
             if self.process.poll() is not None:
                 return ""
         return ""
@@ -202,13 +207,18 @@ class LocalServer:
 
     def _end(self) -> None:
         assert self.process is not None
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        self._signal_group(signal.SIGTERM)
+        try:
+            self.process.wait(5)
+        except subprocess.TimeoutExpired:
+            pass
+        self._signal_group(signal.SIGKILL)  # whatever of the group is left: a wrapper's children too
+        self.process.wait()
+
+    def _signal_group(self, signum: int) -> None:
+        assert self.process is not None
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, signum)
 
     def stop(self) -> None:
         if self.process is not None:
@@ -223,3 +233,10 @@ class LocalServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+MAX_QUOTED = 300  # characters of a server's own words quoted in an error line
+
+
+def _quoted(text: str) -> str:
+    return text if len(text) <= MAX_QUOTED else text[:MAX_QUOTED] + f"… ({len(text):,} characters)"

@@ -21,17 +21,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
 import json
 import os
 import re
 import signal
 import sys
-from collections import OrderedDict
 
 import h11
 
 from labs.core import proctree
+from labs.workloads.io.pages import PageCache
 
 MAX_LATENCY_MS = 10_000
 MAX_PAYLOAD = 16 << 20
@@ -39,11 +38,9 @@ MAX_PAGE = (1 << 64) - 1  # page_bytes encodes the page number in 8 bytes
 MAX_HEAD = 16 << 10  # request line and headers together; a real client sends well under 1 KiB
 MAX_TARGET = 8 << 10  # the request target alone
 MAX_BODY = 64 << 10  # no route takes a body: a small one is read and ignored, a larger one refused
-# The page cache holds at most this many payload bytes (the least recently used page goes first): four
-# pages at the largest payload, 4,096 at the default 16 KiB, so no --payload can exhaust the host's memory.
-CACHE_BYTES = 64 << 20
-# A large page goes out in slices, each sent before the next is queued: a connection holds at most about
-# one slice in its buffer, whatever the payload. A small page goes out in one write with its head.
+# A large page goes out in slices, each made (copied from the cache, or computed) and sent before the next
+# is queued: a connection holds at most about one slice, whatever the payload and however slowly its
+# client reads. A small page goes out in one write with its head.
 WRITE_CHUNK, JOIN_BELOW = 1 << 20, 64 << 10
 LOGGED_REJECTIONS = 1000  # enough to diagnose a client; a hostile one cannot fill the disk through the log
 DEFAULT_HEADER_TIMEOUT, DEFAULT_IDLE_TIMEOUT = 10.0, 60.0
@@ -59,34 +56,6 @@ _REASONS = {
     431: "Request Header Fields Too Large",
     500: "Internal Server Error",
 }
-
-
-def page_bytes(page: int, size: int) -> bytes:
-    """The payload of page *page*: the same bytes on the server and in every reference check."""
-    block = hashlib.sha256(page.to_bytes(8, "little")).digest()
-    return (block * (size // len(block) + 1))[:size]
-
-
-class PageCache:
-    """Pages by number, least recently used evicted first, at most *limit* payload bytes in all."""
-
-    def __init__(self, payload: int, limit: int = CACHE_BYTES) -> None:
-        self.payload = payload
-        self.capacity = max(1, limit // payload)
-        self._pages: OrderedDict[int, bytes] = OrderedDict()
-
-    def __len__(self) -> int:
-        return len(self._pages)
-
-    def get(self, number: int) -> bytes:
-        page = self._pages.get(number)
-        if page is None:
-            page = self._pages[number] = page_bytes(number, self.payload)
-            while len(self._pages) > self.capacity:
-                self._pages.popitem(last=False)
-        else:
-            self._pages.move_to_end(number)
-        return page
 
 
 class Rejected(Exception):
@@ -269,8 +238,11 @@ class Server:
             ).encode()
         elif page and int(page[1]) <= MAX_PAGE:
             await asyncio.sleep(self.latency)
-            body = self.pages.get(int(page[1]))
             self.served += 1
+            if self.pages.payload > JOIN_BELOW and not self.truncate and not head_only:
+                await self._send_page(connection, writer, int(page[1]))
+                return
+            body = self.pages.get(int(page[1]))
         else:
             await self._send(connection, writer, 404, b"not found", head_only)
             return
@@ -304,6 +276,21 @@ class Server:
         for start in range(0, len(body), WRITE_CHUNK):
             for piece in connection.send_with_data_passthrough(
                 h11.Data(data=view[start : start + WRITE_CHUNK])
+            ):
+                writer.write(piece)
+            await self._drain(writer)
+        writer.write(connection.send(h11.EndOfMessage()))
+        await self._drain(writer)
+
+    async def _send_page(self, connection: h11.Connection, writer: asyncio.StreamWriter, number: int) -> None:
+        """A large page in slices, each made and sent before the next: a reader that stops reading holds
+        one slice of server memory, however many such readers there are (the cache is bounded apart)."""
+        size = self.pages.payload
+        headers = [("Content-Length", str(size)), ("Content-Type", "application/octet-stream")]
+        writer.write(connection.send(h11.Response(status_code=200, headers=headers, reason="OK")))
+        for start in range(0, size, WRITE_CHUNK):
+            for piece in connection.send_with_data_passthrough(
+                h11.Data(data=self.pages.slice(number, start, start + WRITE_CHUNK))
             ):
                 writer.write(piece)
             await self._drain(writer)
