@@ -135,8 +135,9 @@ def _why_no_engines(pip_stderr: str) -> str:
 # tests marked `interpreter`, run on every interpreter. `-- --all` runs everything everywhere.
 INTEGRATION_ON = (("3.13", "3.14", "3.12", "3.15"), ("3.13t", "3.14t", "3.15t"))
 FAST_TIER = "not integration or interpreter"
-# Each interpreter's slowest tests, so that where the time goes stays visible.
-DURATIONS = "--durations=25"
+# Each interpreter's slowest tests, so that where the time goes stays visible; one pytest worker per CPU
+# (pytest-xdist), which `-- -n 0` turns off.
+PYTEST_OPTIONS = ("--durations=25", "-n", "auto")
 
 
 def _integration_tags(found: dict[str, discovery.Interpreter]) -> set[str]:
@@ -147,10 +148,9 @@ def _integration_tags(found: dict[str, discovery.Interpreter]) -> set[str]:
 def tests(session: nox.Session) -> None:
     """Every interpreter's tests session (tests-3.12, tests-3.13t, …), each reported on its own."""
     interpreters, missing, pytest_args = _select(session, list(session.posargs))
-    for tag in missing:
-        session.notify(f"tests-{tag}", pytest_args)  # each says why it is skipped
-    for interpreter in interpreters:
-        session.notify(f"tests-{interpreter.tag}", pytest_args)
+    wanted = {i.tag for i in interpreters} | set(missing)
+    for tag in [tag for tag in discovery.MATRIX if tag in wanted]:  # a missing one says why it is skipped
+        session.notify(f"tests-{tag}", pytest_args)
 
 
 def _tests_on(tag: str) -> None:
@@ -167,7 +167,7 @@ def _tests_on(tag: str) -> None:
         what = "every tier" if integration else "the fast tier and the interpreter-dependent tests"
         session.log(f"tests on {tag} ({interpreter.version}, {interpreter.path}): {what}")
         python = _venv(session, interpreter, "tests", "test")
-        session.run(python, "-m", "pytest", DURATIONS, *tier, *args, external=True)
+        session.run(python, "-m", "pytest", *PYTEST_OPTIONS, *tier, *args, external=True)
 
     run.__doc__ = f"pytest on {tag}: the fast tier, or every tier where integration runs (`-- --all`)."
     nox.session(name=f"tests-{tag}", python=False, default=False)(run)
