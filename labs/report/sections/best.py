@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from labs.analyse import stats
+from labs.analyse.runs import Bench
 from labs.plan.key import BenchKey
 from labs.report import estimates, markdown
 from labs.report.estimates import Estimate
@@ -17,6 +18,10 @@ from labs.report.view import MachineView, RuntimeView
 
 TITLE = "Best model per workload and runtime"
 MIN_COUNTS = 3  # two points fit any Amdahl fraction exactly; a recommendation needs a curve
+# Two options are told apart only when the slower one's time over the faster one's has a 95% interval
+# above parity and not inside this equivalence margin (an interval-inclusion test, more conservative than
+# two one-sided tests at 5%, which use the 90% interval): otherwise they tie, and the summary says so.
+TIE_MARGIN = 0.03
 KINDS = {"cpu": "CPU-bound", "io": "I/O-bound"}
 HEADER = [
     "runtime",
@@ -41,10 +46,18 @@ class Choice:
     runner_up: BenchKey | None
     runner_up_speedup: Estimate | None
     behind: Estimate | None  # runner-up's mean job time / the best's, with its interval
+    ties: tuple[BenchKey, ...] = ()  # other models' fastest benches that cannot be told apart from it
+    quick: bool = False  # from a --quick run: one process a bench, nothing to recommend
 
     @property
     def use(self) -> str:
-        return f"{self.key.model} / {self.key.pattern} / w{self.key.workers}"
+        if self.quick:
+            return f"– (a --quick run recommends nothing; fastest seen: {_option(self.key)})"
+        if self.key.model == "serial" and self.runner_up is None:
+            return "– (serial only: no other model measured)"
+        if self.ties:
+            return "tie: " + ", ".join(_option(key) for key in (self.key, *self.ties))
+        return _option(self.key)
 
     @property
     def runner_up_text(self) -> str:
@@ -61,6 +74,19 @@ class Choice:
     def texts(self) -> list[str]:
         """The runner-up and how far behind it is, as table cells."""
         return [self.runner_up_text, self.behind_text]
+
+
+def _option(key: BenchKey) -> str:
+    return f"{key.model} / {key.pattern} / w{key.workers}"
+
+
+def told_apart(ratio: Estimate) -> bool:
+    """Whether a slower option's time / the faster one's shows a difference: its interval lies above
+    parity and reaches beyond the equivalence margin (no interval: it cannot)."""
+    if not ratio.has_interval:
+        return False
+    low, high = ratio.low, ratio.high
+    return low > 1 and not (low >= 1 / (1 + TIE_MARGIN) and high <= 1 + TIE_MARGIN)  # type: ignore[operator]
 
 
 def choose(runtime: RuntimeView, workload: str, kind: str = "cpu") -> Choice | None:
@@ -82,15 +108,28 @@ def choose(runtime: RuntimeView, workload: str, kind: str = "cpu") -> Choice | N
     if not plausible:
         return None
     best_key, best_bench, best = plausible[0]
-    other = next((item for item in plausible if item[0].model != best_key.model), None)
-    if other is None:
-        return Choice(best_key, best, skipped, None, None, None)
-    return Choice(best_key, best, skipped, other[0], other[2], estimates.time_ratio(best_bench, other[1]))
+    quick = runtime.mode == "quick"
+    fastest_of_each: dict[str, tuple[BenchKey, Bench, Estimate]] = {}
+    for item in plausible[1:]:
+        if item[0].model != best_key.model:
+            fastest_of_each.setdefault(item[0].model, item)
+    if not fastest_of_each:
+        return Choice(best_key, best, skipped, None, None, None, quick=quick)
+    ties = tuple(
+        key
+        for key, bench, _ in fastest_of_each.values()
+        if not told_apart(estimates.time_ratio(best_bench, bench))
+    )
+    other = next(iter(fastest_of_each.values()))
+    behind = estimates.time_ratio(best_bench, other[1])
+    return Choice(best_key, best, skipped, other[0], other[2], behind, ties, quick)
 
 
 def fit(runtime: RuntimeView, choice: Choice) -> tuple[str, str]:
     """(recommended workers, Amdahl s) from the model's n-workers curve, or why not."""
     key, best = choice.key, choice.speedup
+    if choice.quick:
+        return "– (a --quick run)", "–"
     curve = {n: e for n, e in runtime.curve(key.workload, key.model).items() if e.usable}
     if len(curve) < MIN_COUNTS:
         return f"– (needs {MIN_COUNTS} worker counts, has {len(curve)})", "–"
@@ -129,7 +168,10 @@ def best_models(view: MachineView) -> Section:
     intro = [
         "Fastest (model, pattern, workers) by mean job time among plausible speedups over the serial "
         "baseline (suspect ones are passed over and counted; I/O jobs of another task count are not "
-        "compared); the recommended worker count is the smallest whose speedup interval reaches the best "
+        "compared); options that cannot be told apart from it are named with it as a tie (the time of "
+        "one over the other has a 95% interval that includes parity or lies within "
+        f"±{TIE_MARGIN:.0%}); a --quick run recommends nothing. "
+        "The recommended worker count is the smallest whose speedup interval reaches the best "
         "one's; s is the Amdahl serial fraction fitted to that model's n-workers curve (CPU-bound only). "
         f"Both need at least {MIN_COUNTS} worker counts. The runner-up is the fastest plausible bench of "
         "another model; its time over the best one's says how far behind it is (above 1: slower).",

@@ -65,10 +65,12 @@ def key_questions(view: MachineView) -> list[str]:
 def decision(view: MachineView) -> Section:
     lines = [
         "Which model to use, for each workload on each runtime: the fastest plausible (model, pattern, "
-        "workers) with its speedup over serial, the worker count to start with (the smallest that reaches "
-        "the best speedup's interval, when at least three counts were measured), and the runner-up from "
-        "another model with how much longer it takes. The numbers are those of the appendix tables: "
-        f"[{best.TITLE}](#{markdown.anchor(best.TITLE)}) and the sections each line links to.",
+        "workers) with its speedup over serial, or the tie of every model that cannot be told apart "
+        f"from it (±{best.TIE_MARGIN:.0%}, 95% intervals), the worker count to start with (the smallest "
+        "that reaches the best speedup's interval, when at least three counts were measured), and the "
+        "runner-up from another model with how much longer it takes. The numbers are those of the "
+        f"appendix tables: [{best.TITLE}](#{markdown.anchor(best.TITLE)}) and the sections each line "
+        "links to.",
         "",
     ]
     for kind, title in best.KINDS.items():
