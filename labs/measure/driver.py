@@ -9,6 +9,7 @@ with what was measured saved, and the bench's process group is killed on every w
 from __future__ import annotations
 
 import argparse
+import collections
 import dataclasses
 import datetime
 import math
@@ -16,6 +17,7 @@ import os
 import re
 import shutil
 import signal
+import statistics
 import sys
 import tempfile
 import time
@@ -221,6 +223,33 @@ def _measure(
         log.record["seconds"] = round(time.monotonic() - start, 1)
 
 
+def summary_lines(benchmarks: list[dict[str, Any]], record: dict[str, Any]) -> list[str]:
+    """What the run measured and how precisely, in three lines: counts, precision reached, why benches
+    stopped (paired baselines are counted with their benches)."""
+    measured = [
+        b.get("metadata", {}) for b in benchmarks if "@" not in str(b.get("metadata", {}).get("name"))
+    ]
+    reached = sorted(
+        (float(m["lab_precision_reached"]), str(m.get("name")))
+        for m in measured
+        if isinstance(m.get("lab_precision_reached"), int | float)
+    )
+    stops = collections.Counter(str(m.get("lab_stop", "not adaptive")) for m in measured)
+    lines = [
+        f"summary: {len(measured)} benches measured, {len(record['failed'])} failed, "
+        f"{len(record.get('skipped', []))} skipped (the budget ran out before them)"
+    ]
+    if reached:
+        worst, name = reached[-1]
+        lines.append(
+            f"  precision (95% half-width): median ±{statistics.median(r for r, _ in reached):.1%}, "
+            f"worst ±{worst:.1%} ({name})"
+        )
+    if stops:
+        lines.append("  stopped by: " + ", ".join(f"{why} {count}" for why, count in sorted(stops.items())))
+    return lines
+
+
 def _finish(log: journal.Journal, root: Path, resumed_journal: str | None) -> int:
     """Save the run (a second Ctrl-C must not tear the save: stop signals wait until it is done)."""
     previous = {signum: signal.signal(signum, signal.SIG_IGN) for signum in STOP_SIGNALS}
@@ -239,6 +268,8 @@ def _finish(log: journal.Journal, root: Path, resumed_journal: str | None) -> in
     if log.problem:
         print(f"note: {log.problem}")
     record = log.record
+    for line in summary_lines(log.benchmarks, record):
+        print(line)
     print(f"saved {len(log.benchmarks)} benches ({len(record['failed'])} failed) to {path}")
     if resumed_journal and resumed_journal.endswith(journal.SUFFIX):
         Path(resumed_journal).unlink(missing_ok=True)  # everything it held is in the new file

@@ -148,13 +148,15 @@ class Turns:
 
     def _say(self, item: Pending, outcome: str) -> None:
         self.ended += 1
-        elapsed = time.monotonic() - self.start
+        now = time.monotonic()
+        elapsed = now - self.start
         eta = elapsed / self.ended * (self.total - self.ended)
-        print(
-            f"[{item.index}/{self.total}] {item.spec.name}: {outcome}  "
-            f"({_duration(elapsed)} elapsed, ETA {_duration(eta)})",
-            flush=True,
-        )
+        # The run ends at its budget whatever is left: past it, the rest is skipped and named.
+        left = f"ETA {_duration(eta)}"
+        if self.budget_end - now < eta:
+            left = f"the budget ends in {_duration(max(0.0, self.budget_end - now))}; the rest: skipped"
+        progress = f"{_duration(elapsed)} elapsed, {left}"
+        print(f"[{item.index}/{self.total}] {item.spec.name}: {outcome}  ({progress})", flush=True)
 
 
 def _summary(benchmark: dict[str, Any]) -> str:

@@ -119,3 +119,23 @@ def test_benches_take_turns_in_batches_that_never_cross_a_tier_or_hold_a_self_ti
     specs = [spec(1, 0), spec(2, 0), spec(3, 0), spec(4, 1), spec(5, 1, timed=False), spec(6, 1), spec(7, 2)]
     sizes = [[index for index, _ in batch] for batch in turns.batches(specs, 2)]
     assert sizes == [[1, 2], [3], [4], [5], [6], [7]]
+
+
+def test_a_run_ends_with_a_summary_of_what_it_measured_and_how_precisely():
+    from labs.measure.driver import summary_lines
+
+    def bench(name, reached, stop):
+        return {"metadata": {"name": name, "lab_precision_reached": reached, "lab_stop": stop}}
+
+    benchmarks = [
+        bench("fib/threads/n-workers/w2", 0.01, "precision reached"),
+        bench("fib/serial/n-workers/w1@fib/threads/n-workers/w2", 0.5, "precision reached"),  # a baseline
+        bench("nbody/threads/n-workers/w2", 0.04, "process cap"),
+        bench("nbody/serial/n-workers/w1", 0.02, "precision reached"),
+    ]
+    record = {"failed": [{"name": "x", "reason": "y"}], "skipped": [{"name": "z", "reason": "budget"}]}
+    assert summary_lines(benchmarks, record) == [
+        "summary: 3 benches measured, 1 failed, 1 skipped (the budget ran out before them)",
+        "  precision (95% half-width): median ±2.0%, worst ±4.0% (nbody/threads/n-workers/w2)",
+        "  stopped by: precision reached 2, process cap 1",
+    ]
