@@ -190,3 +190,44 @@ def benjamini_hochberg(p_values: Sequence[float]) -> list[float]:
 
 def geometric_mean(values: Sequence[float]) -> float:
     return math.exp(sum(math.log(v) for v in values) / len(values)) if values else math.nan
+
+
+# Two options are told apart only when the slower one's time over the faster one's has a 95% interval
+# above parity and not inside this equivalence margin (an interval-inclusion test, more conservative
+# than two one-sided tests at 5%, which use the 90% interval): otherwise they tie, and the lab says so.
+TIE_MARGIN = 0.03
+
+
+def told_apart(low: float | None, high: float | None, margin: float = TIE_MARGIN) -> bool:
+    """Whether a ratio (slower / faster, above 1 when slower) with 95% interval [low, high] shows a
+    difference: the interval lies above parity and reaches beyond the equivalence margin."""
+    if low is None or high is None:
+        return False
+    return low > 1 and not (low >= 1 / (1 + margin) and high <= 1 + margin)
+
+
+def log_mean_interval(values: Sequence[float], level: float = 0.95) -> tuple[float, float, float]:
+    """The geometric mean of positive *values* and its t interval on the log scale."""
+    logs = [math.log(v) for v in values]
+    center = mean(logs)
+    if len(logs) < 2:
+        return math.exp(center), math.nan, math.nan
+    half = t_quantile(0.5 + level / 2, len(logs) - 1) * stdev(logs) / math.sqrt(len(logs))
+    return math.exp(center), math.exp(center - half), math.exp(center + half)
+
+
+def ratio_interval(a: Sequence[float], b: Sequence[float], level: float = 0.95) -> tuple[float, float, float]:
+    """mean(b) / mean(a) on the log scale, samples unpaired, with a Welch t interval."""
+    la, lb = [math.log(v) for v in a], [math.log(v) for v in b]
+    center = mean(lb) - mean(la)
+    if len(la) < 2 or len(lb) < 2:
+        return math.exp(center), math.nan, math.nan
+    va, vb = stdev(la) ** 2 / len(la), stdev(lb) ** 2 / len(lb)
+    se = math.sqrt(va + vb)
+    df = (
+        (va + vb) ** 2 / ((va**2 / (len(la) - 1)) + (vb**2 / (len(lb) - 1)))
+        if se > 0
+        else len(la) + len(lb) - 2
+    )
+    half = t_quantile(0.5 + level / 2, max(df, 1.0)) * se
+    return math.exp(center), math.exp(center - half), math.exp(center + half)

@@ -22,11 +22,11 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn, TextIO
 
-from labs.cli import bench, compare, compat, doctor, race, report, run, signals
+from labs.cli import bench, compare, compat, doctor, race, report, run, signals, tune
 from labs.cli import list as list_command
 from labs.core.errors import RunError, UsageError
 
-COMMANDS = (list_command, doctor, run, bench, compare, report, race, compat)
+COMMANDS = (list_command, doctor, run, bench, tune, compare, report, race, compat)
 
 EXIT_CODES = (
     "exit codes: 0 ok, 1 a run failed, 2 bad input, 130 interrupted (Ctrl-C); "

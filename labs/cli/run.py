@@ -17,14 +17,23 @@ from labs.core import faults, lab, patterns, runtime
 from labs.core.callref import resolve
 from labs.core.errors import RunError, UsageError
 from labs.models.base import Model
-from labs.workloads import Workload
+from labs.workloads import Workload, user
 
 NAME = "run"
 HELP = "run one combination once, verified, with its speedup vs serial"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("-w", "--workload", required=True, help=f"one of: {', '.join(workloads.NAMES)}")
+    parser.add_argument(
+        "-w",
+        "--workload",
+        required=True,
+        help=f"one of: {', '.join(workloads.NAMES)}; or yours: pkg.module:function (with --tasks) or file.py",
+    )
+    parser.add_argument(
+        "--tasks", help="with -w pkg.module:function: pkg.module:make_tasks, called with --size"
+    )
+    parser.add_argument("--check", help="with -w pkg.module:function: pkg.module:check(tasks, results)")
     parser.add_argument("-m", "--model", required=True, help=f"one of: {', '.join(models.names())}")
     parser.add_argument("-p", "--pattern", default="n-workers", help=f"one of: {', '.join(patterns.NAMES)}")
     parser.add_argument("-n", "--workers", default="2", help="worker count, 1..1024 (default 2)")
@@ -60,7 +69,7 @@ class _Request:
 
 def _checked(args: argparse.Namespace) -> _Request:
     engine_options.apply(args)  # first: whether celery can run depends on the broker given
-    workload = workloads.get(args.workload)
+    workload = user.workload(args.workload, args.tasks, args.check)
     model_class = models.available(args.model)
     pattern = patterns.check_name(args.pattern)
     workers = lab.check_workers(lab.parse_int("workers", args.workers))
@@ -87,6 +96,7 @@ def execute(args: argparse.Namespace) -> int:
     workload, combination = request.workload, request.combination
     with workload.environment() as env:
         tasks = workload.make_tasks(request.size, env)
+        user.check_sendable(combination.model, tasks)
         if request.fault:
             task_func, serial_time, expected = faults.FUNCTIONS[request.fault], None, None
         else:

@@ -139,7 +139,12 @@ def serial_reference(workload: Workload, tasks: Sequence[Any]) -> list[Any]:
     if workload.reference is not None:
         return [workload.reference(task) for task in tasks]
     func = resolve(workload.task)
-    results = [func(task) for task in tasks]
+    try:
+        results = [func(task) for task in tasks]
+    except Exception as exc:  # the workload's own code failed: a failed run, said in one line
+        raise RunError(
+            f"{workload.name}: a task raised in the serial run: {type(exc).__name__}: {exc}"
+        ) from None
     problem = workload.check(tasks, results)
     if problem:
         raise VerificationError(f"{workload.name}: the serial reference fails its own check: {problem}")

@@ -300,7 +300,8 @@ def test_the_processes_of_neighbouring_benches_take_turns(tmp_path):
     for benchmark in data["benchmarks"]:
         dates = [run["metadata"]["date"] for run in benchmark["runs"]]
         assert len(dates) >= 5  # default mode: five processes at least
-        spans[benchmark["metadata"]["name"]] = (min(dates), max(dates))
+        if "lab_remeasured_because" not in benchmark["metadata"]:  # a suspect bench starts over, later
+            spans[benchmark["metadata"]["name"]] = (min(dates), max(dates))
     first, *others = sorted(spans.values())
     assert any(start < first[1] for start, _ in others), spans  # one began before the first had ended
 

@@ -18,10 +18,7 @@ from labs.report.view import MachineView, RuntimeView
 
 TITLE = "Best model per workload and runtime"
 MIN_COUNTS = 3  # two points fit any Amdahl fraction exactly; a recommendation needs a curve
-# Two options are told apart only when the slower one's time over the faster one's has a 95% interval
-# above parity and not inside this equivalence margin (an interval-inclusion test, more conservative than
-# two one-sided tests at 5%, which use the 90% interval): otherwise they tie, and the summary says so.
-TIE_MARGIN = 0.03
+TIE_MARGIN = stats.TIE_MARGIN
 KINDS = {"cpu": "CPU-bound", "io": "I/O-bound"}
 HEADER = [
     "runtime",
@@ -81,12 +78,8 @@ def _option(key: BenchKey) -> str:
 
 
 def told_apart(ratio: Estimate) -> bool:
-    """Whether a slower option's time / the faster one's shows a difference: its interval lies above
-    parity and reaches beyond the equivalence margin (no interval: it cannot)."""
-    if not ratio.has_interval:
-        return False
-    low, high = ratio.low, ratio.high
-    return low > 1 and not (low >= 1 / (1 + TIE_MARGIN) and high <= 1 + TIE_MARGIN)  # type: ignore[operator]
+    """Whether a slower option's time / the faster one's shows a difference (labs.analyse.stats)."""
+    return stats.told_apart(ratio.low, ratio.high)
 
 
 def choose(runtime: RuntimeView, workload: str, kind: str = "cpu") -> Choice | None:
