@@ -152,7 +152,9 @@ class Dask(Model):
                     threads_per_worker=1,
                     processes=True,
                     host="127.0.0.1",
-                    dashboard_address=None,
+                    # The scheduler serves HTTP whatever this says (None means port 8787, which two
+                    # labs, or a user's own cluster, would fight over): a free port on loopback.
+                    dashboard_address="127.0.0.1:0",
                     silence_logs=logging.CRITICAL,
                 )
             self._client = Client(self._cluster, set_as_default=False)

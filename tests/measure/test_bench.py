@@ -97,6 +97,7 @@ def test_a_failing_bench_is_recorded_and_the_run_goes_on(tmp_path):
         "--no-startup",
     )
     assert done.returncode == 1
+    assert done.stderr.splitlines() == ["ERROR: 2 benches failed (see above)"], done.stderr
     (path,) = stored(tmp_path)
     record = json.loads(path.read_text())["labs"]
     assert sorted(f["name"] for f in record["failed"]) == [

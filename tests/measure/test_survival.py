@@ -117,6 +117,8 @@ def test_after_sigkill_nothing_runs_on_and_resume_measures_only_what_is_missing(
     )
     assert resumed.returncode == 0, resumed.stderr
     assert "resuming 1 measured" in resumed.stdout and "[1/3] fib/processes-forkserver" in resumed.stdout
+    stale = list(Path(tempfile.gettempdir()).glob(f"labs-bench-{process.pid}-*"))
+    assert not stale, f"--resume leaves the killed run's work folder: {stale}"
     (path,) = stored(tmp_path)
     data = json.loads(path.read_text())
     assert data["labs"]["resumed_from"] == journal_path.name and not journal_path.exists()
