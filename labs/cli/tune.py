@@ -35,14 +35,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def execute(args: argparse.Namespace) -> int:
     from labs.measure import tune
+    from labs.plan import selection
     from labs.workloads import user
 
     spec = args.workload or args.workload_option
     if not spec or (args.workload and args.workload_option):
         raise UsageError("name one workload: labs tune WORKLOAD (or -w WORKLOAD)")
-    budget = tune.check_budget(args.budget)
+    budget = selection.budget(args.budget) * 60  # minutes, held to bench's --budget rule
     seed = lab.parse_int("seed", args.seed)
-    asked = [m.strip() for m in args.model.split(",") if m.strip()] if args.model else None
+    asked = list(selection.names([args.model], models.names(), "model")) if args.model else None
     workload = user.workload(spec, args.tasks, args.check)
     if workload.kind == "io" and hasattr(workload.module, "environment"):
         raise UsageError(f"{workload.name} needs its own environment (a server): tune it with labs bench")

@@ -29,7 +29,6 @@ from labs import models
 from labs.analyse import stats, usl
 from labs.core import lab, proctree, runtime
 from labs.core.callref import resolve
-from labs.core.errors import UsageError
 from labs.measure.costs import memory
 from labs.workloads import Workload
 from labs.workloads.user import check_sendable
@@ -84,18 +83,22 @@ class ModelResult:
         return usl.fit({n: self.speedup(n)[0] for n in self.rounds})
 
 
+def _paired(before: list[float], after: list[float]) -> tuple[float, float]:
+    """The 95% interval of *after* / *before*, paired round by round (NaN with one round)."""
+    _, low, high = stats.log_mean_interval([b / a for a, b in zip(before, after, strict=True)])
+    return low, high
+
+
 def rises(before: list[float], after: list[float]) -> bool:
     """Whether *after* (paired with *before* round by round) is faster beyond its 95% interval."""
-    ratios = [b / a for a, b in zip(before, after, strict=True)]
-    _, low, _ = stats.log_mean_interval(ratios)
+    low, _ = _paired(before, after)
     return not math.isnan(low) and low > 1
 
 
 def decided(before: list[float], after: list[float]) -> bool:
     """Whether more rounds could change the answer of ``rises``: no, once *after* is faster beyond its
     interval or its interval stays below the equivalence margin above *before*."""
-    ratios = [b / a for a, b in zip(before, after, strict=True)]
-    _, low, high = stats.log_mean_interval(ratios)
+    low, high = _paired(before, after)
     return not math.isnan(low) and (low > 1 or high < 1 + stats.TIE_MARGIN)
 
 
@@ -111,27 +114,26 @@ class Tuner:
         self.rng = random.Random(seed)
         self.expected = lab.serial_reference(workload, tasks)
         self.run_serially = resolve(workload.task)
-        self.serial_seconds = self._serial()  # a warm-up too
+        self.serial_seconds = self._serial()[0]  # a warm-up too
         self.timeout = max(60.0, 50 * self.serial_seconds)
-        self.memory: dict[tuple[str, int], float] = {}  # (model, workers) -> MiB a worker adds
 
-    def _serial(self) -> float:
-        started = time.perf_counter()
-        for task in self.tasks:
-            self.run_serially(task)
-        return time.perf_counter() - started
-
-    def wait_fraction(self) -> float:
-        """The share of a task's wall time spent waiting, measured serially (1 - CPU time / wall)."""
+    def _serial(self) -> tuple[float, float]:
+        """The wall and CPU seconds of the job run serially in this thread."""
         wall, cpu = time.perf_counter(), time.thread_time()
         for task in self.tasks:
             self.run_serially(task)
-        wall, cpu = time.perf_counter() - wall, time.thread_time() - cpu
+        return time.perf_counter() - wall, time.thread_time() - cpu
+
+    def wait_fraction(self) -> float:
+        """The share of a task's wall time spent waiting, measured serially (1 - CPU time / wall)."""
+        wall, cpu = self._serial()
         return max(0.0, 1 - cpu / wall) if wall > 0 else 0.0
 
-    def step(self, model: str, counts: list[int], until: float) -> dict[int, list[float]]:
+    def step(self, result: ModelResult, counts: list[int], until: float) -> dict[int, list[float]]:
         """Speedups over serial of *counts*, measured side by side: MIN_ROUNDS rounds (two at least
-        past the deadline), then more while the step is undecided and may take half the time to *until*."""
+        past the deadline), then more while the step is undecided and may take half the time to *until*.
+        What each count's workers came to hold is kept in *result*."""
+        model = result.model
         model_class, task_func = models.available(model), lab.task_function(self.workload, model)
         found: dict[int, list[float]] = {n: [] for n in counts}
         with contextlib.ExitStack() as stack:
@@ -159,7 +161,7 @@ class Tuner:
                 seconds = {}
                 for arm in arms:
                     if arm is None:
-                        seconds[arm] = self._serial()
+                        seconds[arm] = self._serial()[0]
                         continue
                     pool, combination = running[arm]
                     started = time.perf_counter()
@@ -170,7 +172,7 @@ class Tuner:
             for n, footprint in footprints.items():  # after the rounds: what the workers came to hold
                 added = footprint.added()
                 if added is not None:
-                    self.memory[(model, n)] = added / n / (1 << 20)
+                    result.memory[n] = added / n / (1 << 20)
         return found
 
     def _estimate(self, counts: list[int]) -> float:
@@ -180,11 +182,9 @@ class Tuner:
         if time.monotonic() + self._estimate(counts) > until:
             result.stopped = "the budget"
             return None
-        found = self.step(result.model, counts, until)
+        found = self.step(result, counts, until)
         for n, values in found.items():
             result.rounds.setdefault(n, []).extend(values)
-            if (result.model, n) in self.memory:
-                result.memory[n] = self.memory[result.model, n]
         self.say(
             f"  {result.model} w{','.join(map(str, counts))}: "
             + ", ".join(f"w{n} {stats.log_mean_interval(v)[0]:.2f}x" for n, v in found.items())
@@ -278,14 +278,3 @@ def decide(results: list[ModelResult]) -> dict[str, Any] | None:
         else "the least memory a worker adds: "
         + ", ".join(f"{r.model} {r.memory[r.best]:.1f} MiB" for r in group),
     }
-
-
-def check_budget(text: str) -> float:
-    """Minutes as seconds: a finite number in (0, 1440]."""
-    try:
-        minutes = float(text)
-    except ValueError:
-        minutes = math.nan
-    if not 0 < minutes <= 1440:
-        raise UsageError(f"--budget must be minutes in (0, 1440], got {text!r}")
-    return minutes * 60

@@ -154,9 +154,7 @@ class Selection:
 
         def number(name: str, check: Callable[[str], float | None]) -> float | None:
             value = stored.get(name)
-            if value is None or isinstance(value, bool) or not isinstance(value, int | float):
-                return check(str(value)) if value is not None else None
-            return check(repr(value))
+            return None if value is None else check(str(value))  # "True", "[1]": refused like typos
 
         workers = stored.get("workers")
         if workers is not None and not (isinstance(workers, list) and all(type(w) is int for w in workers)):

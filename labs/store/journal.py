@@ -128,10 +128,8 @@ class Journal:
 
 
 def _free_name(folder: Path, stamp: str) -> Path:
-    """``<stamp>.journal.jsonl``, created empty here and now, or ``<stamp>-2…`` when a run started in
-    the same second already holds that name."""
-    for attempt in range(1, 1000):
-        path = folder / f"{stamp}{'' if attempt == 1 else f'-{attempt}'}{SUFFIX}"
+    """The first of ``runs.stamped_names`` not taken, created empty here and now."""
+    for path in runs.stamped_names(folder, stamp, SUFFIX):
         try:
             with open(path, "x", encoding="utf-8"):
                 return path

@@ -16,6 +16,7 @@ import os
 import re
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -110,8 +111,7 @@ def write_new_json(folder: Path, stamp: str, document: dict[str, Any]) -> Path:
             file.write("\n")
             file.flush()
             os.fsync(file.fileno())
-        for attempt in range(100):
-            target = folder / (f"{stamp}.json" if attempt == 0 else f"{stamp}-{attempt}.json")
+        for target in stamped_names(folder, stamp, ".json"):
             try:
                 os.link(temporary, target)  # atomic, and refuses an existing name
                 return target
@@ -120,6 +120,13 @@ def write_new_json(folder: Path, stamp: str, document: dict[str, Any]) -> Path:
         raise OSError(f"no free file name for {stamp} in {folder}")
     finally:
         os.unlink(temporary)
+
+
+def stamped_names(folder: Path, stamp: str, suffix: str) -> Iterator[Path]:
+    """The names a file of *stamp* may take, in order: <stamp><suffix>, then <stamp>-1<suffix>, …
+    (runs started in the same second)."""
+    for attempt in range(100):
+        yield folder / (f"{stamp}{suffix}" if attempt == 0 else f"{stamp}-{attempt}{suffix}")
 
 
 def iter_run_files(root: Path) -> list[Path]:
