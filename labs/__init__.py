@@ -13,7 +13,7 @@ def __getattr__(name: str) -> Any:
     # map_tasks brings the models with it; loaded on first use, so that `import labs.core.tag` (the
     # noxfile's, on whatever Python runs nox) stays light and needs no newer syntax than its own.
     if name == "map_tasks":
-        from labs.core.lab import map_tasks
+        from labs.execute.lab import map_tasks
 
         return map_tasks
     raise AttributeError(f"module 'labs' has no attribute {name!r}")

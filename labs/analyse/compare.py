@@ -30,14 +30,11 @@ from __future__ import annotations
 import copy
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from labs.analyse import families, stats
+from labs.analyse import estimates, families, stats
 from labs.analyse.permutation import PermutationTest
+from labs.analyse.runs import Bench, Run
 from labs.analyse.text import format_ci, format_level, format_p, format_time
-
-if TYPE_CHECKING:
-    from labs.analyse.runs import Bench, Run
 
 THRESHOLD = 0.05  # a change smaller than 5% is not flagged, however significant
 ALPHA = 0.05  # the false discovery rate controlled across one compare
@@ -136,9 +133,6 @@ def relative_times(run: Run) -> Run:
     """A copy of *run* holding, for each bench timed beside its own serial baseline, its time relative
     to that baseline in each process (1 / the speedup): the quantity a noisy host cannot move, since
     drift hits both sides of each process alike. Other benches are left out (their notes say so)."""
-    from labs.analyse import estimates
-    from labs.analyse.runs import Bench
-
     relative = copy.deepcopy(run)
     relative.tag = f"{run.tag}(relative)"
     relative.benches = {}

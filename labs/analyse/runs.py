@@ -8,18 +8,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from labs.analyse import compare, stats
-from labs.analyse.compare import ALPHA, THRESHOLD, Comparison
-from labs.analyse.stats import geometric_mean
-from labs.analyse.text import format_ci, format_p, format_time
+from labs.analyse import stats
 from labs.core.errors import UsageError
 from labs.plan.key import BenchKey
 from labs.store import runs as results
-
-__all__ = [
-    "ALPHA", "THRESHOLD", "Bench", "Comparison", "Run", "compare_benches", "compare_runs", "comparison_table",
-    "format_ci", "format_p", "format_time", "geometric_mean", "load", "parse_run", "resolve", "resolve_all",
-]  # fmt: skip
 
 
 @dataclass
@@ -200,22 +192,3 @@ def resolve_all(specs: list[str], runs: list[Run]) -> list[Run]:
 
     choices = [newest_of(kind) for kind in sorted(shared, key=_describe)]
     return max(choices, key=lambda chosen: (min(r.started for r in chosen), max(r.started for r in chosen)))
-
-
-def compare_benches(base: Bench, other: Bench, threshold: float = THRESHOLD) -> Comparison:
-    """One bench on its own (the false discovery rate is then over this one test)."""
-    return compare.compare_pairs([(base, other)], threshold)[0]
-
-
-def compare_runs(base: Run, other: Run, threshold: float = THRESHOLD) -> tuple[list[Comparison], list[str]]:
-    """Comparisons of the benches both runs have, and lines for those only one side has.
-
-    The false discovery rate is controlled over this pair of runs; ``compare.compare_many`` controls it
-    over several runs against one base."""
-    (result,) = compare.compare_many(base, [other], threshold)
-    return result.comparisons, result.notes
-
-
-def comparison_table(base: Run, other: Run, comparisons: list[Comparison], markdown: bool) -> list[str]:
-    """The table, then the rule that reached its verdicts (BH false discovery control, threshold)."""
-    return [*compare.table(base, other, comparisons, markdown), *compare.rule_lines(comparisons)]

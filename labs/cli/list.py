@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from labs import models, workloads
-from labs.core import patterns
+from labs.execute import patterns
 
 NAME = "list"
 HELP = "workloads, models (available here or why not), patterns"

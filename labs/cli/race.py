@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from labs.core import lab, runtime
+from labs.core import limits, runtime
 
 NAME = "race"
 HELP = "lost updates on a shared counter, and an asyncio race"
@@ -23,8 +23,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def execute(args: argparse.Namespace) -> int:
     from labs.measure.costs import races
 
-    threads = lab.check_workers(lab.parse_int("threads", args.threads))
-    increments = lab.parse_positive_int("increments", args.increments, MOST_INCREMENTS)
+    threads = limits.check_workers(limits.parse_int("threads", args.threads))
+    increments = limits.parse_positive_int("increments", args.increments, MOST_INCREMENTS)
     facts = runtime.facts()
     print(
         f"shared counter, {threads} threads x {increments} increments on Python {facts['version']} "

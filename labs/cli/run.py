@@ -13,9 +13,10 @@ from typing import Any
 
 from labs import models, workloads
 from labs.cli import engine_options, http_options
-from labs.core import faults, lab, patterns, runtime
+from labs.core import faults, limits, runtime
 from labs.core.callref import resolve
 from labs.core.errors import RunError, UsageError
+from labs.execute import lab, patterns
 from labs.models.base import Model
 from labs.workloads import Workload, user
 
@@ -42,8 +43,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--timeout",
-        default=str(int(lab.DEFAULT_TIMEOUT)),
-        help=f"seconds before a run is ended, 1..{int(lab.MAX_TIMEOUT)} (default {int(lab.DEFAULT_TIMEOUT)})",
+        default=str(int(limits.DEFAULT_TIMEOUT)),
+        help=(
+            f"seconds before a run is ended, 1..{int(limits.MAX_TIMEOUT)} "
+            f"(default {int(limits.DEFAULT_TIMEOUT)})"
+        ),
     )
     parser.add_argument(
         "--fault", choices=faults.KINDS, help="inject a fault (tests the lab's fault handling)"
@@ -72,10 +76,10 @@ def _checked(args: argparse.Namespace) -> _Request:
     workload = user.workload(args.workload, args.tasks, args.check)
     model_class = models.available(args.model)
     pattern = patterns.check_name(args.pattern)
-    workers = lab.check_workers(lab.parse_int("workers", args.workers))
-    size = workload.sizes["default"] if args.size is None else lab.parse_positive_int("size", args.size)
+    workers = limits.check_workers(limits.parse_int("workers", args.workers))
+    size = workload.sizes["default"] if args.size is None else limits.parse_positive_int("size", args.size)
     lab.check_size(workload, size)
-    timeout = lab.check_timeout(lab.parse_positive_int("timeout", args.timeout))
+    timeout = limits.check_timeout(limits.parse_positive_int("timeout", args.timeout))
     if args.fault == "kill" and model_class.in_process:
         raise UsageError(
             f"--fault kill needs a model whose workers are processes; {args.model!r} runs inside the lab"

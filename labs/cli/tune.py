@@ -9,7 +9,7 @@ import sys
 from typing import Any
 
 from labs import models
-from labs.core import lab, runtime
+from labs.core import limits, runtime
 from labs.core.errors import UsageError
 
 NAME = "tune"
@@ -42,12 +42,12 @@ def execute(args: argparse.Namespace) -> int:
     if not spec or (args.workload and args.workload_option):
         raise UsageError("name one workload: labs tune WORKLOAD (or -w WORKLOAD)")
     budget = selection.budget(args.budget) * 60  # minutes, held to bench's --budget rule
-    seed = lab.parse_int("seed", args.seed)
+    seed = limits.parse_int("seed", args.seed)
     asked = list(selection.names([args.model], models.names(), "model")) if args.model else None
     workload = user.workload(spec, args.tasks, args.check)
     if workload.kind == "io" and hasattr(workload.module, "environment"):
         raise UsageError(f"{workload.name} needs its own environment (a server): tune it with labs bench")
-    size = workload.sizes["default"] if args.size is None else lab.parse_positive_int("size", args.size)
+    size = workload.sizes["default"] if args.size is None else limits.parse_positive_int("size", args.size)
     chosen = tune.candidates(workload, asked)
     out = sys.stderr if args.json else sys.stdout
 

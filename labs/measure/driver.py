@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from labs import models
+from labs.core import limits, runtime
 from labs.core import machine as machine_facts
-from labs.core import runtime
 from labs.core.errors import Interrupted, RunError, UsageError
 from labs.measure import bench, fingerprint, turns
 from labs.measure.costs import ladder, memory, races, transfer
@@ -54,7 +54,7 @@ class RuntimeAvailability:
 
     def carrier(self, name: str, size: int) -> str | None:
         try:
-            transfer.check_memory(size)
+            limits.check_memory(size)
         except UsageError as exc:
             return str(exc)
         return transfer.CARRIERS.get(name).unavailable_reason(size)

@@ -19,14 +19,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 from labs import models, workloads
-from labs.core import lab, proctree, runtime
+from labs.core import limits, proctree, runtime
 from labs.core.errors import UsageError
+from labs.execute import lab
 from labs.measure.harness import Harness, Option, loop_timer
 from labs.workloads.io import local_server
 
 OPTIONS = (
     Option("size", int, 4, "tasks per job"),
-    Option("timeout", float, lab.DEFAULT_TIMEOUT, "seconds one job may take"),
+    Option("timeout", float, limits.DEFAULT_TIMEOUT, "seconds one job may take"),
     Option("latency-ms", str, None, "this bench's server latency (overrides the run's)"),
     Option("paired-out", str, None, "time the serial baseline in this process too; its values go here"),
 )

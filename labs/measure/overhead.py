@@ -19,10 +19,11 @@ import pyperf
 
 from labs import models, workloads
 from labs.analyse import stats
-from labs.core import lab, patterns
+from labs.core import limits
 from labs.core.callref import resolve
 from labs.core.errors import UsageError
 from labs.core.pool_worker import warm_up
+from labs.execute import lab, patterns
 from labs.measure.harness import Harness, Option, loop_timer
 from labs.plan.key import BenchKey
 
@@ -64,7 +65,7 @@ def body(harness: Harness, stack: contextlib.ExitStack) -> None:
     if workload.kind != "cpu":
         cpu = ", ".join(w.name for w in workloads.all_workloads() if w.kind == "cpu")
         raise UsageError(f"overhead measures CPU workloads only; {workload.name!r} is {workload.kind}: {cpu}")
-    workers = lab.check_workers(args.lab_workers)
+    workers = limits.check_workers(args.lab_workers)
     tasks = workload.make_tasks(workload.sizes["quick"])
     chunks = patterns.split(tasks, workers)
     func = resolve(workload.task)

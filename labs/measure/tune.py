@@ -27,8 +27,9 @@ from typing import Any
 
 from labs import models
 from labs.analyse import stats, usl
-from labs.core import lab, proctree, runtime
+from labs.core import proctree, runtime
 from labs.core.callref import resolve
+from labs.execute import lab
 from labs.measure.costs import memory
 from labs.workloads import Workload
 from labs.workloads.user import check_sendable

@@ -1,7 +1,7 @@
 """The one small interface every execution model implements.
 
 A model starts N workers (outside any timed region), runs calls on them by name, offers its own
-queue type for the pipeline pattern, and shuts down. Patterns (``labs.core.patterns``) are written once
+queue type for the pipeline pattern, and shuts down. Patterns (``labs.execute.patterns``) are written once
 on top of this; models know nothing about workloads.
 """
 
@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import queue
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from concurrent.futures import Future
+from concurrent.futures import BrokenExecutor, Future
 from typing import Any, Protocol
 
+from labs.core.errors import RunError, RunTimeout
 from labs.core.plugin import Plugin
 
 
@@ -107,3 +109,32 @@ class Model(Plugin, ABC):
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         self.shutdown(abandon=exc is not None)
+
+
+def remaining(deadline: float) -> float:
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise RunTimeout("no result before the run's timeout")
+    return left
+
+
+def outcome(future: Future, deadline: float) -> Any:
+    """The result of *future* by *deadline*, or a RunError (RunTimeout) that says what went wrong."""
+    try:
+        return future.result(timeout=remaining(deadline))
+    except Exception as exc:  # a KeyboardInterrupt is the user's, not the run's: it passes through
+        # TimeoutError is also what a task raises when its own socket times out: only a future that
+        # is still running means the run ran out of time.
+        if not future.done():
+            raise RunTimeout("no result before the run's timeout") from None
+        if isinstance(exc, RunError):
+            raise
+        if isinstance(exc, BrokenExecutor):
+            raise RunError(f"a worker died: {type(exc).__name__}: {_first_line(exc)}") from exc
+        raise RunError(f"a task failed: {type(exc).__name__}: {_first_line(exc)}") from exc
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    # Worker-side tracebacks arrive as text: the last line names the exception.
+    return text.splitlines()[-1] if text else repr(exc)

@@ -316,7 +316,7 @@ class CeleryWorkers(Model):
         return self._poller.watch(result.id)
 
     def stream(self, task_func: str, tasks: Any, deadline: float) -> list[Any]:
-        from labs.core.patterns import outcome
+        from labs.models.base import outcome
 
         futures = [self.submit(task_func, task) for task in tasks]  # into the broker's queue, in order
         wait(futures, timeout=max(0.0, deadline - time.monotonic()), return_when=FIRST_EXCEPTION)

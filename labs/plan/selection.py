@@ -12,8 +12,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from labs import models, workloads
-from labs.core import lab, limits, patterns
+from labs.core import limits
 from labs.core.errors import UsageError
+from labs.execute import patterns
 
 MODES = ("quick", "default", "rigorous")
 # What a bare `bench` measures: workloads that answer the first questions (pure-Python float and call
@@ -43,7 +44,7 @@ def worker_counts(values: Sequence[str] | None) -> tuple[int, ...] | None:
     if values is None:
         return None
     texts = [v.strip() for w in values for v in w.split(",") if v.strip()]
-    counts = [lab.check_workers(lab.parse_int("workers", text)) for text in texts]
+    counts = [limits.check_workers(limits.parse_int("workers", text)) for text in texts]
     if not counts:
         raise UsageError(f"no worker count given to -n; valid: integers from 1 to {limits.MAX_WORKERS}")
     return tuple(sorted(set(counts)))
@@ -98,13 +99,11 @@ class Selection:
             raise UsageError("--quick and --rigorous exclude each other; choose one")
         payload_sizes = None
         if getattr(args, "payload_sizes", None):
-            from labs.measure.costs import transfer
-
             payload_sizes = tuple(
-                transfer.parse_size(v) for item in args.payload_sizes for v in item.split(",") if v
+                limits.parse_size(v) for item in args.payload_sizes for v in item.split(",") if v
             )
             for size in payload_sizes:
-                transfer.check_memory(size)  # asked for explicitly: refuse, rather than skip, what cannot fit
+                limits.check_memory(size)  # asked for explicitly: refuse, rather than skip, what cannot fit
         chosen_models = names(args.model, models.names(), "model")
         if "serial" not in chosen_models:
             chosen_models = ("serial", *chosen_models)  # every speedup is against the serial bench

@@ -22,9 +22,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import labs
-
-PACKAGE = Path(labs.__file__).resolve().parent
+PACKAGE = Path(__file__).resolve().parents[1]  # labs/
 PACKAGED_SUFFIXES = (".py", ".css", ".js")  # what pyproject ships of labs/: the code and the report's assets
 GIT_SECONDS = 10
 STAMP = "source.json"  # in the package folder of an installed copy: describe() at install time

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from labs.core import callref, lab, patterns, runtime
+from labs.core import callref, runtime
 from labs.core.errors import UsageError, VerificationError
+from labs.execute import lab, patterns
 
 
 @pytest.mark.parametrize(("count", "parts"), [(0, 2), (1, 3), (7, 2), (8, 4), (5, 5), (3, 8)])
@@ -43,8 +44,8 @@ def test_a_wrong_serial_reference_is_caught_by_the_workloads_own_check(monkeypat
 
 
 def test_callref_round_trip_and_refusals():
-    assert callref.ref_of(patterns.split) == "labs.core.patterns:split"
-    assert callref.resolve("labs.core.patterns:split") is patterns.split
+    assert callref.ref_of(patterns.split) == "labs.execute.patterns:split"
+    assert callref.resolve("labs.execute.patterns:split") is patterns.split
     with pytest.raises(UsageError, match="not 'module:function'"):
         callref.ref_of("no_colon")
     with pytest.raises(UsageError, match="not importable by name"):

@@ -22,7 +22,8 @@ pytestmark = pytest.mark.interpreter  # the interpreters API and its backports d
 RUN_MODELS = """
 import json
 from labs import models, workloads
-from labs.core import interpreters_api, lab, patterns
+from labs.core import interpreters_api
+from labs.execute import lab, patterns
 
 found, why = interpreters_api.source()
 out = {"source": found, "why": why, "results": {}}

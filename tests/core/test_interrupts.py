@@ -11,9 +11,10 @@ from concurrent.futures import Future
 
 import pytest
 
-from labs.core import patterns, pool_worker
+from labs.core import pool_worker
 from labs.core.callref import ref_of
 from labs.core.errors import RunTimeout
+from labs.execute import patterns
 from labs.models.base import Model
 from labs.models.serial import Serial
 

@@ -8,17 +8,18 @@ import threading
 import pytest
 
 from labs import workloads
-from labs.core import lab
+from labs.core import limits
 from labs.core.errors import UsageError
+from labs.execute import lab
 
 
 def test_a_timeout_beyond_a_day_is_refused_long_before_the_waits_overflow():
-    assert lab.MAX_TIMEOUT < threading.TIMEOUT_MAX
-    assert lab.check_timeout(lab.MAX_TIMEOUT) == lab.MAX_TIMEOUT
+    assert limits.MAX_TIMEOUT < threading.TIMEOUT_MAX
+    assert limits.check_timeout(limits.MAX_TIMEOUT) == limits.MAX_TIMEOUT
     with pytest.raises(UsageError, match="timeout must be between 1 and 86400 seconds, got 86401"):
-        lab.check_timeout(86_401)
+        limits.check_timeout(86_401)
     with pytest.raises(UsageError, match="got 0"):
-        lab.check_timeout(0)
+        limits.check_timeout(0)
 
 
 def test_map_tasks_refuses_an_overflowing_timeout_up_front():
@@ -51,5 +52,5 @@ def test_a_workload_with_bigger_tasks_gets_a_lower_limit():
 
 
 def test_available_memory_is_a_plausible_number_of_bytes():
-    available = lab.available_memory()
+    available = limits.available_memory()
     assert 1 << 20 < available < 1 << 50

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from labs import models, workloads
-from labs.core import lab, patterns
+from labs.execute import lab, patterns
 
 pytestmark = pytest.mark.interpreter  # which models exist, and their start methods, depend on the runtime
 

@@ -11,9 +11,9 @@ import pytest
 from labtest import lab_command
 
 from labs import models
-from labs.core import interpreters_api
+from labs.core import interpreters_api, limits
 from labs.core.errors import UsageError
-from labs.measure.costs import memory, transfer
+from labs.measure.costs import memory
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -126,7 +126,7 @@ def test_payload_sizes_out_of_range_are_refused(tmp_path, text, message):
 
 
 def test_parse_size_units():
-    assert [transfer.parse_size(t) for t in ("1", "4K", "4KiB", "16M", "64M")] == [
+    assert [limits.parse_size(t) for t in ("1", "4K", "4KiB", "16M", "64M")] == [
         1,
         4096,
         4096,
@@ -136,10 +136,10 @@ def test_parse_size_units():
 
 
 def test_more_memory_than_the_machine_has_is_refused_before_allocating(monkeypatch):
-    monkeypatch.setattr(transfer, "available_memory", lambda: 100 << 20)
+    monkeypatch.setattr(limits, "available_memory", lambda: 100 << 20)
     with pytest.raises(UsageError, match=r"needs about 384 MiB in flight but only 100 MiB are available"):
-        transfer.check_memory(64 << 20)
-    transfer.check_memory(1 << 20)
+        limits.check_memory(64 << 20)
+    limits.check_memory(1 << 20)
 
 
 def test_memory_of_this_process_reads_proc():

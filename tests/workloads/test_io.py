@@ -18,8 +18,8 @@ import pytest
 from labtest import lab_command
 
 from labs import models, workloads
-from labs.core import lab, patterns
 from labs.core.errors import RunError, UsageError
+from labs.execute import lab, patterns
 from labs.workloads.io import local_server
 from labs.workloads.io.local_server import LocalServer
 

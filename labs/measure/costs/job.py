@@ -19,6 +19,7 @@ from collections.abc import Callable
 import pyperf
 
 from labs import models
+from labs.core import limits
 from labs.core.errors import UsageError
 from labs.measure.costs import ladder, memory, races, transfer
 from labs.measure.harness import Harness, Option, loop_timer, runtime_metadata
@@ -32,7 +33,7 @@ def _transfer(harness: Harness, stack: contextlib.ExitStack) -> None:
     why = cls.unavailable_reason(size)
     if why:
         raise UsageError(f"carrier {cls.name} at {size} bytes: {why}")
-    transfer.check_memory(size)
+    limits.check_memory(size)
     harness.describe(cls.description, lab_kind="transfer", lab_carrier=cls.name, lab_payload_bytes=size)
     inner = max(1, min(1000, (4 << 20) // size))  # ~4 MiB moved per value, at most 1000 trips
     if not harness.worker:

@@ -26,51 +26,13 @@ from multiprocessing import shared_memory
 from typing import Any
 
 from labs.core import interpreters_api
-from labs.core.errors import UsageError, VerificationError
+from labs.core.errors import VerificationError
+from labs.core.limits import KiB, MiB
 from labs.core.plugin import Plugin, Registry
 
-KiB, MiB = 1 << 10, 1 << 20
-MIN_PAYLOAD, MAX_PAYLOAD = 1, 64 * MiB
 DEFAULT_SIZES = (1, KiB, 64 * KiB, MiB, 16 * MiB, 64 * MiB)
 QUICK_SIZES = (1, KiB, 64 * KiB, MiB, 16 * MiB)
 PICKLE_LIMIT = 16 * MiB  # a 64 MiB list of ints pickles for seconds and weighs ~20x its payload
-COPIES_IN_FLIGHT = 6  # payload, the echo, and a few copies inside the channel
-
-
-def parse_size(text: str) -> int:
-    """'1', '4K', '16M' (binary units) -> bytes, within 1 B .. 64 MiB."""
-    units = {"": 1, "K": KiB, "M": MiB}
-    number, unit = text.strip().upper().rstrip("IB") or "0", ""
-    if number and number[-1] in units:
-        number, unit = number[:-1], number[-1]
-    try:
-        size = int(number) * units[unit]
-    except (ValueError, KeyError):
-        raise UsageError(f"payload size {text!r} is not a size like 1, 4K or 16M") from None
-    if not MIN_PAYLOAD <= size <= MAX_PAYLOAD:
-        raise UsageError(f"payload size {text!r} is out of range: 1 B .. 64 MiB")
-    return size
-
-
-def available_memory() -> int:
-    try:
-        with open("/proc/meminfo", encoding="ascii") as meminfo:
-            for line in meminfo:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 1 << 62
-
-
-def check_memory(size: int) -> None:
-    """Refuse, before allocating, a payload whose copies in flight would not fit in memory."""
-    needed = size * COPIES_IN_FLIGHT
-    if needed > available_memory():
-        raise UsageError(
-            f"payload of {size} bytes needs about {needed >> 20} MiB in flight but only "
-            f"{available_memory() >> 20} MiB are available"
-        )
 
 
 def _echo_queue(inbound: Any, outbound: Any) -> None:

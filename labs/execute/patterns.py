@@ -12,12 +12,11 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Sequence
-from concurrent.futures import BrokenExecutor, Future
 from typing import Any
 
-from labs.core.errors import RunError, RunTimeout, UsageError
+from labs.core.errors import RunError, UsageError
 from labs.core.pool_worker import STOP
-from labs.models.base import Empty, Model
+from labs.models.base import Empty, Model, outcome, remaining
 
 NAMES = ("n-workers", "pipeline", "broadcast", "map")
 
@@ -26,35 +25,6 @@ def check_name(name: str) -> str:
     if name not in NAMES:
         raise UsageError(f"unknown pattern {name!r}; valid: {', '.join(NAMES)}")
     return name
-
-
-def _remaining(deadline: float) -> float:
-    left = deadline - time.monotonic()
-    if left <= 0:
-        raise RunTimeout("no result before the run's timeout")
-    return left
-
-
-def outcome(future: Future, deadline: float) -> Any:
-    """The result of *future* by *deadline*, or a RunError (RunTimeout) that says what went wrong."""
-    try:
-        return future.result(timeout=_remaining(deadline))
-    except Exception as exc:  # a KeyboardInterrupt is the user's, not the run's: it passes through
-        # TimeoutError is also what a task raises when its own socket times out: only a future that
-        # is still running means the run ran out of time.
-        if not future.done():
-            raise RunTimeout("no result before the run's timeout") from None
-        if isinstance(exc, RunError):
-            raise
-        if isinstance(exc, BrokenExecutor):
-            raise RunError(f"a worker died: {type(exc).__name__}: {_first_line(exc)}") from exc
-        raise RunError(f"a task failed: {type(exc).__name__}: {_first_line(exc)}") from exc
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    # Worker-side tracebacks arrive as text: the last line names the exception.
-    return text.splitlines()[-1] if text else repr(exc)
 
 
 def split(tasks: Sequence[Any], parts: int) -> list[tuple[Any, ...]]:
@@ -106,7 +76,7 @@ def pipeline(model: Model, task_func: str, tasks: Sequence[Any], deadline: float
     producer.start()
     workers = [
         model.submit(
-            "labs.core.pool_worker:pipeline_worker", task_func, inbound, outbound, _remaining(deadline)
+            "labs.core.pool_worker:pipeline_worker", task_func, inbound, outbound, remaining(deadline)
         )
         for _ in range(model.workers)
     ]
@@ -114,7 +84,7 @@ def pipeline(model: Model, task_func: str, tasks: Sequence[Any], deadline: float
     received = 0
     while received < len(tasks):
         try:
-            position, ok, value = outbound.get(timeout=min(0.05, _remaining(deadline)))
+            position, ok, value = outbound.get(timeout=min(0.05, remaining(deadline)))
         except Empty:
             for worker in workers:
                 if worker.done():
@@ -126,7 +96,7 @@ def pipeline(model: Model, task_func: str, tasks: Sequence[Any], deadline: float
         received += 1
     for worker in workers:
         outcome(worker, deadline)
-    producer.join(_remaining(deadline))
+    producer.join(remaining(deadline))
     return results
 
 

@@ -3,61 +3,26 @@
 from __future__ import annotations
 
 import contextlib
-import os
-import re
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from labs import models
-from labs.core import patterns
+from labs.core import limits
 from labs.core.callref import ref_of, resolve
 from labs.core.errors import RunError, UsageError, VerificationError
-from labs.core.limits import MAX_WORKERS
+from labs.execute import patterns
 from labs.models.base import Model
 from labs.workloads import Workload
 
-DEFAULT_TIMEOUT = 300.0  # seconds for one run; generous, since a hang must end but slow is fine
-# A day: longer than any run the lab makes, and far below threading.TIMEOUT_MAX (~292 years on Linux),
-# past which every wait of a pool raises OverflowError instead of timing out.
-MAX_TIMEOUT = 86_400.0
 # What one task costs in memory besides its own value: its result (unknown before it runs, and small for
 # every workload of the lab: a number, a digest, a short tuple), and the copies a run makes of both (the
 # task list, chunks, pickles in the workers, the reference, the serial and the model's results).
 RESULT_ALLOWANCE = 512
 COPIES = 8
 _SIZE_SAMPLE = 16
-
-
-def check_workers(workers: int) -> int:
-    if not 1 <= workers <= MAX_WORKERS:
-        raise UsageError(f"workers must be between 1 and {MAX_WORKERS}, got {workers}")
-    return workers
-
-
-def check_timeout(seconds: float) -> float:
-    """*seconds* as a float, or a UsageError unless it is in (0, MAX_TIMEOUT]."""
-    if not 0 < seconds <= MAX_TIMEOUT:
-        raise UsageError(f"timeout must be between 1 and {int(MAX_TIMEOUT)} seconds, got {seconds}")
-    return float(seconds)
-
-
-def available_memory() -> int:
-    """Bytes this process can still allocate: the kernel's MemAvailable, lowered to what is left under
-    a cgroup (v2) memory limit when one is set (a container's limit is what an allocation meets first)."""
-    available = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    with contextlib.suppress(OSError, ValueError, IndexError):
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemAvailable:"):
-                available = int(line.split()[1]) * 1024
-    with contextlib.suppress(OSError, ValueError):
-        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
-        if limit != "max":
-            available = min(available, int(limit) - int(Path("/sys/fs/cgroup/memory.current").read_text()))
-    return max(available, 0)
 
 
 def _deep_size(value: Any, seen: set[int]) -> int:
@@ -87,7 +52,7 @@ def max_size(workload: Workload, memory: int) -> int:
 def check_size(workload: Workload, size: int, memory: int | None = None) -> int:
     """*size*, or a UsageError naming the limit when that many tasks would not fit in memory
     (*memory*: bytes available, default what is available now)."""
-    memory = available_memory() if memory is None else memory
+    memory = limits.available_memory() if memory is None else memory
     limit = max_size(workload, memory)
     if size > limit:
         raise UsageError(
@@ -95,26 +60,6 @@ def check_size(workload: Workload, size: int, memory: int | None = None) -> int:
             f"{memory / (1 << 30):.1f} GiB of memory available"
         )
     return size
-
-
-# Plain ASCII digits: int() also takes "1_0" and other scripts' digits ("٣"), which no user means as a count.
-_INTEGER = re.compile(r"[+-]?[0-9]{1,18}")
-
-
-def parse_int(what: str, text: str) -> int:
-    """*text* as an integer, or a UsageError naming *what* and the bad value."""
-    if not _INTEGER.fullmatch(text.strip()):
-        raise UsageError(f"{what} must be an integer, got {text[:40]!r} (digits 0-9 only)")
-    return int(text)
-
-
-def parse_positive_int(what: str, text: str, most: int = 10**18) -> int:
-    """*text* as an integer from 1 to *most*, or a UsageError naming *what* and the bad value."""
-    value = parse_int(what, text) if _INTEGER.fullmatch(text.strip()) else 0
-    if not 1 <= value <= most:
-        limit = f" of at most {most:,}" if most < 10**18 else ""
-        raise UsageError(f"{what} must be a positive integer{limit}, got {text[:40]!r}")
-    return value
 
 
 @dataclass(frozen=True)
@@ -182,7 +127,7 @@ def execute(
     task_func: str,
     tasks: Sequence[Any],
     combination: Combination,
-    timeout: float = DEFAULT_TIMEOUT,
+    timeout: float = limits.DEFAULT_TIMEOUT,
 ) -> list[Any]:
     """One job; any failure is re-raised as the same error type with the combination named."""
     try:
@@ -216,7 +161,7 @@ def map_tasks(
     model: str = "threads",
     pattern: str = "n-workers",
     workers: int = 2,
-    timeout: float = DEFAULT_TIMEOUT,
+    timeout: float = limits.DEFAULT_TIMEOUT,
 ) -> list[Any]:
     """Run ``func(task)`` for every task under *model* and *pattern*; results in task order.
 
@@ -225,8 +170,8 @@ def map_tasks(
     task_func = ref_of(func)
     model_class = models.available(model)
     patterns.check_name(pattern)
-    check_workers(workers)
-    check_timeout(timeout)
+    limits.check_workers(workers)
+    limits.check_timeout(timeout)
     combination = Combination(task_func, model, pattern, workers)
     with model_class(workers) as running:
         return execute(running, pattern, task_func, tasks, combination, timeout)
