@@ -16,10 +16,10 @@ import nox
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 
+from labs.core.runtime import ENGINES_NOTE  # noqa: E402
 from labs.core.tag import RuntimeTag  # noqa: E402  (the lab's own, importable without installing)
 from labs.plan import discovery  # noqa: E402
 
-ENGINES_NOTE = "labs-engines-missing.txt"  # what labs.models.engines reads: keep the two names equal
 nox.options.sessions = ["tests", "lint"]
 nox.options.default_venv_backend = "none"  # each matrix interpreter gets a venv made below
 

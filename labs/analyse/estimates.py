@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from labs.analyse import stats
 from labs.analyse.runs import Bench, Run
@@ -25,20 +25,48 @@ LEVEL = 0.95
 ONE_PROCESS = "1 process: no between-process interval (quick mode?)"
 
 
+MAX_CV = 0.10  # values spread more than 10% around their mean
+MIN_PROCESSES = 3  # fewer pyperf worker processes cannot show process-to-process variation
+MAX_PROCESS_SPREAD = 0.10  # process means further apart than this: the process, not the value, varies
+PRECISION_LIMIT = 0.05  # a 95% interval reaching further than ±5% from its value is marked imprecise
+
+
 @dataclass(frozen=True)
 class Estimate:
-    """A value, its interval (None when there is none, with *reason*), n and how it was computed."""
+    """A value, its interval (None when there is none, with *reason*), n and how it was computed; the
+    report adds why it cannot be physical (*suspect*) and why its benches are shaky (*unstable*)."""
 
     value: float
     low: float | None
     high: float | None
-    n: str  # processes x values, "3x3"; "3x3 / 3x3" for two benches
-    method: str  # "t on process means", "paired", "unpaired"
+    n: str  # processes x values, "3x3"; "3x3 / 4x3" for two benches measured apart
+    method: str = ""  # "t on process means", "paired", "unpaired"
     reason: str = ""  # why low and high are None
+    suspect: str = ""  # why the number cannot be physical; empty when it can
+    unstable: str = ""  # why the benches behind it are shaky (spread, few processes); empty when not
+    bench: str = ""  # the bench it describes, for a reader who hovers over it
 
     @property
     def ci(self) -> tuple[float, float] | None:
         return None if self.low is None or self.high is None else (self.low, self.high)
+
+    @property
+    def has_interval(self) -> bool:
+        return self.ci is not None
+
+    @property
+    def usable(self) -> bool:
+        return not self.suspect
+
+    @property
+    def imprecise(self) -> str:
+        """Why this number is imprecise (its interval reaches beyond ±5%, or there is none); else empty."""
+        if self.ci is None:
+            return "no interval"
+        if not self.value:
+            return ""
+        reach = max(self.ci[1] / self.value - 1, 1 - self.ci[0] / self.value)
+        return f"interval ±{reach:.0%}" if reach > PRECISION_LIMIT else ""
 
     def __str__(self) -> str:
         if self.ci is None:
@@ -46,11 +74,41 @@ class Estimate:
         return f"{self.value:.3g} [{self.low:.3g}, {self.high:.3g}] (n {self.n}, {self.method})"
 
 
+def coefficient_of_variation(bench: Bench) -> float:
+    return stats.stdev(bench.values) / bench.mean if bench.mean else math.nan
+
+
+def shaky(bench: Bench) -> dict[str, str]:
+    """Why a bench's numbers are shaky (reason -> detail); empty when they are not."""
+    found = {}
+    cv = coefficient_of_variation(bench)
+    if cv > MAX_CV:
+        found["CV"] = f"CV {cv:.0%}"
+    if len(bench.processes) < MIN_PROCESSES:
+        found["few processes"] = f"{len(bench.processes)} process(es)"
+    means = bench.process_means
+    if len(means) > 1 and min(means) > 0 and max(means) / min(means) - 1 > MAX_PROCESS_SPREAD:
+        found["processes disagree"] = f"process means {max(means) / min(means) - 1:.0%} apart"
+    return found
+
+
+def _judged(found: Estimate, bench: Bench, *others: Bench) -> Estimate:
+    """*found* naming *bench*, unstable when it or *others* are shaky."""
+    unstable = "; ".join(
+        f"{b.name}: {', '.join(why.values())}" for b in (bench, *others) if (why := shaky(b))
+    )
+    return replace(found, unstable=unstable, bench=bench.name)
+
+
 def _t_half_width(values: Sequence[float], level: float) -> float:
     return stats.t_quantile(0.5 + level / 2.0, len(values) - 1) * stats.stdev(values) / math.sqrt(len(values))
 
 
 def mean_time(bench: Bench, level: float = LEVEL) -> Estimate:
+    return _judged(_mean_time(bench, level), bench)
+
+
+def _mean_time(bench: Bench, level: float) -> Estimate:
     """The mean of process means with its t interval over processes."""
     means = bench.process_means
     value = stats.mean(means)
@@ -83,6 +141,10 @@ def log_ratio_interval(
 
 def time_ratio(base: Bench, other: Bench, level: float = LEVEL) -> Estimate:
     """mean(other) / mean(base) over process means, unpaired (the benches ran in different processes)."""
+    return _judged(_time_ratio(base, other, level), other, base)
+
+
+def _time_ratio(base: Bench, other: Bench, level: float) -> Estimate:
     n = f"{base.shape} / {other.shape}"
     if min(base.process_means + other.process_means) <= 0:  # only non-time units may hold zeros
         value = other.mean / base.mean if base.mean > 0 else math.nan
@@ -115,11 +177,15 @@ def paired_ratios(serial: Bench, bench: Bench) -> list[float]:
 def speedup(serial: Bench, bench: Bench, level: float = LEVEL) -> Estimate:
     """serial time / bench time: the geometric mean of per-process ratios when the two were timed in
     the same processes (t interval on their logs), else the unpaired ratio of process means."""
+    return _judged(_speedup(serial, bench, level), bench, serial)
+
+
+def _speedup(serial: Bench, bench: Bench, level: float) -> Estimate:
     if not is_paired(serial, bench):
-        inverse = time_ratio(bench, serial, level)  # serial / bench
+        inverse = _time_ratio(bench, serial, level)  # serial / bench
         return Estimate(inverse.value, inverse.low, inverse.high, inverse.n, "unpaired", inverse.reason)
     if min(serial.process_means + bench.process_means) <= 0:
-        return time_ratio(bench, serial, level)  # says why there is no interval
+        return _time_ratio(bench, serial, level)  # says why there is no interval
     ratios = paired_ratios(serial, bench)
     logs = [math.log(r) for r in ratios]
     value = math.exp(stats.mean(logs))
@@ -146,9 +212,3 @@ def baseline_of(bench: Bench, run: Run) -> Bench | None:
     if key is None or key.suite != "matrix":
         return None
     return by_key.get(key.serial_baseline())
-
-
-def speedup_in_run(bench: Bench, run: Run, level: float = LEVEL) -> Estimate | None:
-    """*bench*'s speedup over its serial baseline in *run*; None when the run has no baseline for it."""
-    serial = baseline_of(bench, run)
-    return None if serial is None else speedup(serial, bench, level)

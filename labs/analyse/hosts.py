@@ -58,9 +58,9 @@ def fingerprint_of(run: Run) -> dict[str, Any] | None:
     return start if isinstance(start, dict) and isinstance(start.get("seconds"), dict) else None
 
 
-def assign(runs: list[Run]) -> dict[int, Host]:
-    """id(run) -> its host, for every run (oldest first, so speed classes number in the order seen)."""
-    hosts: dict[int, Host] = {}
+def assign(runs: list[Run]) -> dict[Run, Host]:
+    """Each run's host (oldest first, so speed classes number in the order seen)."""
+    hosts: dict[Run, Host] = {}
     seen: dict[tuple[str, str], list[Host]] = {}
     for run in sorted(runs, key=lambda r: (r.machine, r.started)):
         group, static, taken = group_of(run), static_id_of(run), fingerprint_of(run)
@@ -73,7 +73,7 @@ def assign(runs: list[Run]) -> dict[int, Host]:
             host = next(same, None) or Host(run.machine, group, static, len(known) + 1, taken)
             if host not in known:
                 known.append(host)
-        hosts[id(run)] = host
+        hosts[run] = host
     return hosts
 
 
@@ -94,7 +94,7 @@ def check(chosen: list[Run], normalize: bool = False) -> tuple[list[Run], list[s
     hosts = assign(chosen)
     base, notes, result = chosen[0], [], [chosen[0]]
     for other in chosen[1:]:
-        a, b = hosts[id(base)], hosts[id(other)]
+        a, b = hosts[base], hosts[other]
         if same_host(a, b):
             if a != b:
                 unverified = "same host facts, speed unverified (no fingerprint)"
@@ -114,6 +114,37 @@ def check(chosen: list[Run], normalize: bool = False) -> tuple[list[Run], list[s
             f"note: {other.label} NORMALIZED: its times divided by {ratio:.3f}, its host's speed ratio"
         )
     return result, notes
+
+
+def newest_host(runs: list[Run], found: dict[Run, Host]) -> Host | None:
+    """A report's host: the newest run's (``found``: every run's host, from ``assign``)."""
+    newest = max(runs, key=lambda r: r.started, default=None)
+    return found[newest] if newest is not None else None
+
+
+def on_host(run: Run, host: Host | None, found: dict[Run, Host], normalize: bool) -> tuple[Run | None, str]:
+    """*run* as a report of *host* may use it, and a line saying what was done: the run itself (no line)
+    on the same host; with *normalize*, a copy with its times divided by the speed ratio when the hosts
+    differ by speed alone (same machine group); else None and why it is left out."""
+    other = found[run]
+    if host is None or same_host(other, host):
+        return run, ""
+    ratio = _speed_ratio(host, other) if normalize else None
+    if ratio is None:
+        return None, f"{run.tag}/{run.path.name}: ran on another host ({other.label})"
+    return normalized(run, 1.0 / ratio), (
+        f"{run.tag}/{run.path.name} ({other.label}): times divided by {ratio:.3f}, its "
+        "fingerprint's speed ratio to this report's host"
+    )
+
+
+def _speed_ratio(host: Host, other: Host) -> float | None:
+    """How much slower *other* ran than *host*, when they differ by speed alone (same machine group)."""
+    if (host.machine, host.group) != (other.machine, other.group):
+        return None
+    if not host.fingerprint or not other.fingerprint:
+        return None
+    return machine.speed_ratio(host.fingerprint, other.fingerprint)
 
 
 def normalized(run: Run, factor: float) -> Run:

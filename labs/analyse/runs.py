@@ -60,7 +60,7 @@ class Bench:
             return None
 
 
-@dataclass
+@dataclass(eq=False)  # a run is itself: hashable by identity, so it can key a dict
 class Run:
     path: Path
     machine: str

@@ -62,19 +62,6 @@ def betainc(a: float, b: float, x: float) -> float:
     return 1.0 - math.exp(log_front) * _betacf(b, a, 1.0 - x) / b
 
 
-def welch_t_test(a: Sequence[float], b: Sequence[float]) -> tuple[float, float, float]:
-    """(t, degrees of freedom, two-sided p) of Welch's unequal-variance t-test; needs >= 2 values a side."""
-    if len(a) < 2 or len(b) < 2:
-        raise ValueError("Welch's t-test needs at least two values on each side")
-    va, vb = stdev(a) ** 2 / len(a), stdev(b) ** 2 / len(b)
-    if va + vb == 0:
-        return (0.0 if mean(a) == mean(b) else math.inf), math.inf, (1.0 if mean(a) == mean(b) else 0.0)
-    t = (mean(a) - mean(b)) / math.sqrt(va + vb)
-    df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
-    p = betainc(df / 2.0, 0.5, df / (df + t * t))
-    return t, df, p
-
-
 def _normal_sf(z: float) -> float:
     return 0.5 * math.erfc(z / math.sqrt(2.0))
 

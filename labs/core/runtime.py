@@ -68,6 +68,9 @@ def tag() -> str:
 _PYENV_ROOT = ("PYENV_ROOT", Path.home() / ".pyenv")
 _UV_ROOT = ("UV_PYTHON_INSTALL_DIR", Path.home() / ".local" / "share" / "uv" / "python")
 BUILD_SOURCES = ("pyenv", "uv", "debian", "other")
+# In a venv (sys.prefix): pip's reason, left by nox, why the optional engines group (dask, celery) is not
+# installed there. The noxfile writes it and labs.models.engines reads it.
+ENGINES_NOTE = "labs-engines-missing.txt"
 
 
 def _root(setting: tuple[str, Path]) -> Path:

@@ -124,20 +124,6 @@ class Sampler:
         return self.done
 
 
-def sample(
-    measure_process: Callable[[], tuple[dict[str, Any], dict[str, Any] | None]],
-    precision: Precision,
-    deadline: float,
-) -> tuple[Sample, dict[str, Any]]:
-    """Run processes via *measure_process()* -> (run, baseline run or None), one after the other, until
-    the bench is precise enough or a cap is reached; (the sample, what the stopping rule saw)."""
-    one = Sampler(measure_process, precision)
-    while not one.step(deadline):
-        pass
-    assert one.facts is not None
-    return one.current, one.facts
-
-
 def _stopping_facts(current: Sample, precision: Precision, stop: str) -> dict[str, Any]:
     current.loads.append(os.getloadavg()[0])
     kind, samples = current.quantity()

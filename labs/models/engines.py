@@ -1,8 +1,8 @@
 """What the scale-out engines (dask, celery) share: why one is missing from this environment.
 
 The engines are an optional dependency group: ``nox`` installs it in every venv where the runtime has
-wheels for it and, where the install fails, leaves pip's reason in the venv (``NOTE``), so that a model
-can say which runtime lacks what instead of only "not installed".
+wheels for it and, where the install fails, leaves pip's reason in the venv (``runtime.ENGINES_NOTE``),
+so that a model can say which runtime lacks what instead of only "not installed".
 """
 
 from __future__ import annotations
@@ -13,15 +13,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from labs.core.errors import RunError
+from labs.core.runtime import ENGINES_NOTE
 
 if TYPE_CHECKING:
     from labs.models.base import Model
 
-NOTE = "labs-engines-missing.txt"
-
 
 def missing_engine(what: str, requirement: str) -> str:
-    note = Path(sys.prefix, NOTE)
+    note = Path(sys.prefix, ENGINES_NOTE)
     try:
         reason = note.read_text(encoding="utf-8").strip()
     except OSError:

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from labs.analyse import text
+from labs.analyse.estimates import Estimate
 from labs.analyse.runs import Bench
-from labs.report.estimates import Estimate
 
 SUSPECT_MARK = "⚠ suspect"
 IMPRECISE_MARK = "≈"  # before a number whose 95% interval reaches beyond ±5% (estimates.PRECISION_LIMIT)

@@ -11,14 +11,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from labs.analyse import estimates as analysed
 from labs.analyse import hosts
+from labs.analyse.estimates import Estimate
 from labs.analyse.runs import Bench, Run
 from labs.compat import store as compat_store
-from labs.core import machine as machine_facts
 from labs.core.tag import RuntimeTag
 from labs.plan.key import BenchKey
 from labs.report import estimates
-from labs.report.estimates import Estimate
 from labs.store import source
 
 MODE_RANK = {"quick": 0, "default": 1, "rigorous": 2}
@@ -111,7 +111,7 @@ class RuntimeView:
             serial = self.benches.get(key.paired_baseline()) or self.benches.get(key.serial_baseline())
             found = None
             if bench is not None and serial is not None and estimates.comparable(serial, bench):
-                found = estimates.speedup(serial, bench)
+                found = analysed.speedup(serial, bench)
                 if self.suites[key] == "cpu":
                     found = estimates.check_physics(found, key.workers, self.usable_cpus)
                 if found.usable and bench.metadata.get("lab_suspect"):  # flagged when it was measured
@@ -146,7 +146,7 @@ class MachineView:
     all_runs: list[Run]  # every stored run of the machine, for the history listing
     left_out: list[str]
     compat: list[dict[str, Any]] = field(default_factory=list)  # results/<machine>/compat/, oldest first
-    host_of: dict[int, hosts.Host] = field(default_factory=dict)  # id(run) -> the host it ran on
+    host_of: dict[Run, hosts.Host] = field(default_factory=dict)  # the host each run ran on
     host: hosts.Host | None = None  # the one host this report's numbers come from
     normalized: list[str] = field(default_factory=list)  # runs of another speed class, scaled (--normalize)
 
@@ -212,8 +212,7 @@ def build_view(machine: str, runs: list[Run], problems: list[str], normalize: bo
     mode = max((run_mode(r) for r in valid), key=lambda m: MODE_RANK.get(m, -1), default="default")
     # One host per report: the newest run's. Names do not identify hosts (labs.analyse.hosts).
     found = hosts.assign(runs)
-    newest = max(valid, key=lambda r: r.started, default=None)
-    host = found[id(newest)] if newest else None
+    host = hosts.newest_host(valid, found)
     runtimes: dict[RuntimeTag, RuntimeView] = {}
     normalized: list[str] = []
     for run in sorted(valid, key=lambda r: r.started):
@@ -221,16 +220,13 @@ def build_view(machine: str, runs: list[Run], problems: list[str], normalize: bo
         if run_mode(run) != mode:
             left_out.append(f"{run.tag}/{run.path.name}: a {run_mode(run)} run; this report uses {mode} runs")
             continue
-        if host is not None and not hosts.same_host(found[id(run)], host):
-            ratio = _speed_ratio(host, found[id(run)]) if normalize else None
-            if ratio is None:
-                left_out.append(f"{run.tag}/{run.path.name}: ran on another host ({found[id(run)].label})")
-                continue
-            normalized.append(
-                f"{run.tag}/{run.path.name} ({found[id(run)].label}): times divided by {ratio:.3f}, its "
-                "fingerprint's speed ratio to this report's host"
-            )
-            run = hosts.normalized(run, 1.0 / ratio)
+        kept, why = hosts.on_host(run, host, found, normalize)
+        if kept is None:
+            left_out.append(why)
+            continue
+        if why:
+            normalized.append(why)
+        run = kept
         view = runtimes.setdefault(tag, RuntimeView(tag, mode, run.record))
         benches, unknown = _keyed(run)
         left_out += unknown
@@ -245,15 +241,6 @@ def build_view(machine: str, runs: list[Run], problems: list[str], normalize: bo
     # the probe's files sit beside the runtime folders: results/<machine>/compat/ (not runs)
     compat, refused = compat_store.load(runs[0].path.parent.parent) if runs else ([], [])
     return MachineView(machine, mode, ordered, runs, left_out + refused, compat, found, host, normalized)
-
-
-def _speed_ratio(host: hosts.Host, other: hosts.Host) -> float | None:
-    """How much slower *other* ran than *host*, when they differ by speed alone (same machine group)."""
-    if (host.machine, host.group) != (other.machine, other.group):
-        return None
-    if not host.fingerprint or not other.fingerprint:
-        return None
-    return machine_facts.speed_ratio(host.fingerprint, other.fingerprint)
 
 
 def _missing(runtimes: dict[RuntimeTag, RuntimeView], stored: set[RuntimeTag]) -> list[str]:

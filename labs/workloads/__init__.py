@@ -23,6 +23,7 @@ It knows nothing about models or patterns.
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -47,11 +48,23 @@ MODULES = (
     "mixed",
     "grain",
 )
-_VARIANTS = {
-    "mixed": ("mixed-cpu0", "mixed-cpu4", "mixed-cpu16", "mixed-cpu64"),
-    "grain": ("grain-fib10", "grain-fib14", "grain-fib18", "grain-fib22", "grain-fib26"),
-}
-NAMES = tuple(name for module in MODULES for name in _VARIANTS.get(module, (module,)))
+
+
+@functools.cache
+def _names() -> dict[str, str]:
+    """Workload name -> its module: the module's own name, or each of the VARIANTS it declares (the one
+    list of variants; the modules are small and import nothing heavy)."""
+    found = {}
+    for module_name in MODULES:
+        module = importlib.import_module(f"labs.workloads.{module_name}")
+        found.update(dict.fromkeys(getattr(module, "VARIANTS", (module_name,)), module_name))
+    return found
+
+
+def __getattr__(name: str) -> Any:
+    if name == "NAMES":  # every workload name, in registry order
+        return tuple(_names())
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _identity(result: Any) -> Any:
@@ -112,8 +125,7 @@ class Workload:
 
 
 def _load(name: str) -> Workload:
-    module_name = next((m for m, names in _VARIANTS.items() if name in names), name)
-    module = importlib.import_module(f"labs.workloads.{module_name}")
+    module = importlib.import_module(f"labs.workloads.{_names()[name]}")
     return Workload(
         name=name,
         kind=module.KIND,
@@ -128,10 +140,10 @@ def _load(name: str) -> Workload:
 
 def get(name: str) -> Workload:
     """The workload called *name*, or a UsageError listing the valid names."""
-    if name not in NAMES:
-        raise UsageError(f"unknown workload {name!r}; valid: {', '.join(NAMES)}")
+    if name not in _names():
+        raise UsageError(f"unknown workload {name!r}; valid: {', '.join(_names())}")
     return _load(name)
 
 
 def all_workloads(kind: str | None = None) -> list[Workload]:
-    return [w for w in map(_load, NAMES) if kind is None or w.kind == kind]
+    return [w for w in map(_load, _names()) if kind is None or w.kind == kind]

@@ -13,8 +13,8 @@ from labs.core.errors import UsageError
 def test_fingerprints_2_5x_apart_are_two_hosts_of_one_machine_id():
     yesterday, today, again = run("d1"), run("d2", speed=2.5), run("d3", speed=1.03, seed=1)
     found = hosts.assign([yesterday, today, again])
-    assert found[id(yesterday)] == found[id(again)] != found[id(today)]
-    assert [found[id(r)].speed_class for r in (yesterday, today, again)] == [1, 2, 1]
+    assert found[yesterday] == found[again] != found[today]
+    assert [found[r].speed_class for r in (yesterday, today, again)] == [1, 2, 1]
 
 
 def test_compare_across_hosts_is_refused_in_one_line():

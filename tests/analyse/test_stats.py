@@ -163,21 +163,3 @@ def test_speedup_falls_back_to_unpaired_and_labels_it():
         estimate = estimates.speedup(serial, threads)
         assert estimate.method == "unpaired"
         assert estimate.value == pytest.approx(serial.mean / threads.mean)
-
-
-def test_speedup_in_run_finds_the_named_baseline():
-    from pathlib import Path
-
-    from labs.analyse.runs import Run
-
-    paired_serial_key = SERIAL.with_params(paired_for=THREADS.name)
-    serial = bench([[1.0], [1.1], [1.2]], SERIAL)
-    paired_serial = bench([[2.0], [2.2], [2.4]], paired_serial_key)
-    threads = bench([[1.0], [1.1], [1.2]], THREADS, lab_paired_with=paired_serial_key.to_json())
-    run = Run(Path("x.json"), "m", "3.13", "s", {}, {b.name + str(i): b for i, b in enumerate([serial,
-              paired_serial, threads])})  # fmt: skip
-    estimate = estimates.speedup_in_run(threads, run)
-    assert estimate.method == "paired" and estimate.value == pytest.approx(2.0)
-    assert estimates.speedup_in_run(serial, run).value == pytest.approx(1.0)
-    startup = bench([[1.0], [1.1]], BenchKey("startup", model="threads", workers=1))
-    assert estimates.speedup_in_run(startup, run) is None

@@ -333,3 +333,21 @@ def test_ctrl_c_in_the_middle_of_a_batch_keeps_its_benches_with_what_they_have(t
     interrupted = [b for b in benchmarks if b["metadata"].get("lab_stop") == "interrupted"]
     assert interrupted and all(len(b["runs"]) >= 2 for b in interrupted)
     assert not journal_path.exists()
+
+
+def test_pyperf_checks_say_what_pyperf_check_says(tmp_path):
+    """The lab reads pyperf's check warnings through pyperf's private ``_cli.format_checks`` (pyperf is
+    pinned below 3 for it): each bench's warnings must equal what the public ``python -m pyperf check``
+    prints of the same bench, so a pyperf release that changed the function is caught here."""
+    from labs.measure.bench import pyperf_checks
+
+    stored = sorted((ROOT / "tests" / "data" / "results").rglob("*.json"))[0]
+    suite = json.loads(stored.read_text())
+    for index, one in enumerate(suite["benchmarks"][:4]):
+        single = tmp_path / f"bench{index}.json"
+        single.write_text(json.dumps({**suite, "benchmarks": [one]}))
+        printed = subprocess.run(
+            [sys.executable, "-m", "pyperf", "check", str(single)], capture_output=True, text=True, check=True
+        ).stdout
+        warnings = [line[2:] for line in printed.splitlines() if line.startswith("* ")]
+        assert pyperf_checks(one, suite["version"]) == (" | ".join(warnings) or "none")

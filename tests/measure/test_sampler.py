@@ -24,16 +24,24 @@ def fake_process(means, baseline_means=None):
     return one
 
 
+def sampled(measure_process, precision, deadline):
+    """Step a Sampler to its end, as a bench does between its turns: (the sample, the stopping facts)."""
+    one = sampler.Sampler(measure_process, precision)
+    while not one.step(deadline):
+        pass
+    return one.current, one.facts
+
+
 def test_a_quiet_bench_stops_at_the_minimum_once_precise():
     precision = sampler.Precision(target=0.02, min_processes=5, max_processes=12)
-    sample, facts = sampler.sample(fake_process([0.100, 0.1005, 0.0995]), precision, math.inf)
+    sample, facts = sampled(fake_process([0.100, 0.1005, 0.0995]), precision, math.inf)
     assert len(sample.runs) == 5 and facts["lab_stop"] == "precision reached"
     assert facts["lab_quantity"] == "time" and facts["lab_precision_reached"] < 0.02
 
 
 def test_a_noisy_bench_goes_to_its_cap_and_says_so():
     precision = sampler.Precision(target=0.02, min_processes=3, max_processes=7)
-    sample, facts = sampler.sample(fake_process([0.1, 0.2, 0.15, 0.3]), precision, math.inf)
+    sample, facts = sampled(fake_process([0.1, 0.2, 0.15, 0.3]), precision, math.inf)
     assert len(sample.runs) == 7 and facts["lab_stop"] == "process cap"
     assert facts["lab_precision_reached"] > 0.02 and facts["lab_cv"] > 0.2
 
@@ -42,7 +50,7 @@ def test_pairing_divides_out_drift_shared_by_both_sides():
     """Each process is 50% slower or faster than the last, but bench and baseline move together."""
     drift = [0.1, 0.15, 0.075, 0.12, 0.09]
     precision = sampler.Precision(target=0.01, min_processes=5, max_processes=5)
-    sample, facts = sampler.sample(fake_process(drift, [2 * d for d in drift]), precision, math.inf)
+    sample, facts = sampled(fake_process(drift, [2 * d for d in drift]), precision, math.inf)
     assert facts["lab_quantity"] == "speedup" and facts["lab_precision_reached"] < 1e-9
     kind, logs = sample.quantity()
     assert kind == "speedup" and all(math.isclose(math.exp(x), 2.0) for x in logs)
@@ -50,7 +58,7 @@ def test_pairing_divides_out_drift_shared_by_both_sides():
 
 def test_the_deadline_stops_a_bench_after_two_processes():
     precision = sampler.Precision(target=0.0001, min_processes=5, max_processes=50, max_seconds=3600)
-    sample, facts = sampler.sample(fake_process([0.1, 0.2]), precision, deadline=0.0)
+    sample, facts = sampled(fake_process([0.1, 0.2]), precision, deadline=0.0)
     assert len(sample.runs) == 2 and facts["lab_stop"] == "run budget"
 
 
@@ -98,14 +106,14 @@ def test_a_process_cut_off_by_the_deadline_drops_only_itself():
         return made()
 
     precision = sampler.Precision(target=0.0, min_processes=5, max_processes=9, max_seconds=3600)
-    sample, facts = sampler.sample(cut_off_third, precision, math.inf)
+    sample, facts = sampled(cut_off_third, precision, math.inf)
     assert len(sample.runs) == 2 and facts["lab_stop"] == "time cap"
 
     def cut_off_first():
         raise RunTimeout("timed out after 1 s")
 
     with pytest.raises(RunTimeout):
-        sampler.sample(cut_off_first, precision, math.inf)
+        sampled(cut_off_first, precision, math.inf)
 
 
 def test_benches_take_turns_in_batches_that_never_cross_a_tier_or_hold_a_self_timed_bench():

@@ -17,7 +17,7 @@ from labs.report.view import build_view
 
 FIXTURES = Path(__file__).resolve().parents[1] / "data" / "results"
 MACHINE = "2cpu-3354490b"
-INTERVAL = re.compile(r"≈?\d+\.\d+× \[\d+\.\d+, \d+\.\d+\] n=\d+x\d+")
+INTERVAL = re.compile(r"≈?\d+\.\d+× \[\d+\.\d+, \d+\.\d+\] n=\d+x\d+(?: / \d+x\d+| paired)?")
 
 
 @pytest.fixture(scope="module")

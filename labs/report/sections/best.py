@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from labs.analyse import estimates as analysed
 from labs.analyse import stats
+from labs.analyse.estimates import Estimate
 from labs.analyse.runs import Bench
 from labs.plan.key import BenchKey
-from labs.report import estimates, markdown
-from labs.report.estimates import Estimate
+from labs.report import markdown
 from labs.report.section import Section, section
 from labs.report.view import MachineView, RuntimeView
 
@@ -111,10 +112,10 @@ def choose(runtime: RuntimeView, workload: str, kind: str = "cpu") -> Choice | N
     ties = tuple(
         key
         for key, bench, _ in fastest_of_each.values()
-        if not told_apart(estimates.time_ratio(best_bench, bench))
+        if not told_apart(analysed.time_ratio(best_bench, bench))
     )
     other = next(iter(fastest_of_each.values()))
-    behind = estimates.time_ratio(best_bench, other[1])
+    behind = analysed.time_ratio(best_bench, other[1])
     return Choice(best_key, best, skipped, other[0], other[2], behind, ties, quick)
 
 

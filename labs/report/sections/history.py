@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from labs.analyse import estimates as analysed
 from labs.analyse import families
 from labs.plan.key import BenchKey
 from labs.report import estimates, markdown
@@ -54,7 +55,7 @@ def history(view: MachineView) -> Section:
             if other is None or not estimates.comparable(base, other):
                 row.append("–")
                 continue
-            points[str(tag)] = estimates.time_ratio(base, other)
+            points[str(tag)] = analysed.time_ratio(base, other)
             row.append(markdown.times(points[str(tag)]))
         rows.append(row)
         if points:

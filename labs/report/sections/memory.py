@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from labs.analyse.estimates import Estimate
 from labs.core.tag import RuntimeTag
 from labs.report import estimates, markdown
-from labs.report.estimates import Estimate
 from labs.report.plots import BarPlot, interval_series
 from labs.report.section import Section, section
 from labs.report.view import MachineView, model_rank

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from labs.analyse import estimates as analysed
+from labs.analyse.estimates import Estimate
 from labs.analyse.runs import Bench
 from labs.report import estimates, markdown
-from labs.report.estimates import Estimate
 from labs.report.plots import LinePlot, Panel, interval_series
 from labs.report.section import Section, per_runtime
 from labs.report.sections.io import io_numbers
@@ -31,7 +32,7 @@ def _beats_asyncio(benches: dict[str, Bench], rates: dict[str, float]) -> tuple[
     winner = max(rates, key=lambda m: rates[m])
     if winner == "asyncio" or "asyncio" not in benches:
         return None
-    estimate = estimates.time_ratio(benches["asyncio"], benches[winner])
+    estimate = analysed.time_ratio(benches["asyncio"], benches[winner])
     return (winner, estimate) if estimate.high is not None and estimate.high < 1 else None
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from labs.analyse import estimates as analysed
+from labs.analyse.estimates import Estimate
 from labs.analyse.runs import Bench
 from labs.plan import discovery
 from labs.report import estimates, markdown
-from labs.report.estimates import Estimate
 from labs.report.plots import BarPlot, interval_series
 from labs.report.section import Section, section
 from labs.report.view import MachineView
@@ -34,7 +35,7 @@ def single_thread_overhead(view: MachineView) -> Section:
             base, other = view.runtimes[default].serial(workload), view.runtimes[free].serial(workload)
             if base is None or other is None or not estimates.comparable(base, other):
                 continue
-            estimate = estimates.time_ratio(base, other)
+            estimate = analysed.time_ratio(base, other)
             ratios[workload] = estimate
             matched.append((base, other))
             worst = max(worst, (estimate.value, workload))

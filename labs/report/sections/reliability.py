@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections import Counter
 
+from labs.analyse import estimates as analysed
+from labs.analyse.estimates import MAX_CV, MAX_PROCESS_SPREAD, MIN_PROCESSES
 from labs.analyse.runs import Bench
-from labs.report import estimates, markdown
-from labs.report.estimates import MAX_CV, MAX_PROCESS_SPREAD, MIN_PROCESSES
+from labs.report import markdown
 from labs.report.section import Section, section
 from labs.report.view import MachineView
 
@@ -16,7 +17,7 @@ REASONS = ("CV", "few processes", "processes disagree")
 
 def problems(bench: Bench) -> dict[str, str]:
     """Why a bench's numbers are shaky (reason -> detail); empty when they are not."""
-    return estimates.shaky(bench)
+    return analysed.shaky(bench)
 
 
 def reliability(view: MachineView) -> Section:
@@ -29,7 +30,7 @@ def reliability(view: MachineView) -> Section:
             counts.update(found.keys())
             counts["listed"] += bool(found)
             if found:
-                cv = estimates.coefficient_of_variation(bench)
+                cv = analysed.coefficient_of_variation(bench)
                 rows.append([str(tag), f"`{key.name}`", bench.shape, f"{cv:.1%}", "; ".join(found.values())])
         listed = f"{counts['listed']} of {len(runtime.benches)}"
         summary.append([str(tag), listed, *[str(counts[reason]) for reason in REASONS]])

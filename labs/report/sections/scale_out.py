@@ -9,6 +9,7 @@ and the CPU-bound speedups of the engines next to processes' at every worker cou
 
 from __future__ import annotations
 
+from labs.analyse import estimates as analysed
 from labs.plan.key import BenchKey
 from labs.report import estimates, markdown
 from labs.report.section import Section, section
@@ -58,7 +59,7 @@ def _break_even(runtime: RuntimeView, top: int) -> tuple[list[list[str]], list[s
             if not (base and bench and estimates.comparable(base, bench)):
                 cells.append("–")
                 continue
-            shares[workload] = estimates.time_ratio(bench, base)  # processes' time / engine's: its share
+            shares[workload] = analysed.time_ratio(bench, base)  # processes' time / engine's: its share
             cells.append(markdown.times(shares[workload]))
         # The break-even: the smallest size from which every larger size measured stays at 90% or more.
         even = None

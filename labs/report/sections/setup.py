@@ -95,7 +95,7 @@ def _hosts(view: MachineView) -> list[str]:
     the runs whose speed moved while they ran."""
     seen: dict[hosts.Host, list[str]] = {}
     for run in sorted(view.all_runs, key=lambda r: r.started):
-        seen.setdefault(view.host_of[id(run)], []).append(run.started)
+        seen.setdefault(view.host_of[run], []).append(run.started)
     rows = [
         [
             host.label + (" **(this report)**" if view.host and hosts.same_host(host, view.host) else ""),
