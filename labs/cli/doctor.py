@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 from labs.core import machine, runtime
 
@@ -15,16 +16,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print them as JSON")
 
 
+def say(text: str) -> None:
+    """One progress line on stderr: the fingerprint takes seconds, and stdout holds the facts alone."""
+    print(f"doctor: {text}", file=sys.stderr, flush=True)
+
+
 def execute(args: argparse.Namespace) -> int:
     from labs.measure import fingerprint
 
+    say("runtime facts...")
+    facts: dict = {"runtime": runtime.facts()}
+    say("machine facts...")
     static = machine.static_facts()
-    facts = {
-        "runtime": runtime.facts(),
-        "machine": {**static, "static_id": machine.static_id(static)},
-        "fingerprint": fingerprint.measure(),  # in this process: what `bench` takes in a fresh one
-        "steadiness": [{"what": w, "here": h, "advice": a} for w, h, a in machine.steadiness()],
-    }
+    facts["machine"] = {**static, "static_id": machine.static_id(static)}
+    kernels = len(fingerprint.KERNELS)
+    say(f"speed fingerprint: {kernels} kernels, each timed {fingerprint.REPEATS} times (a few seconds)...")
+    facts["fingerprint"] = fingerprint.measure()  # in this process: what `bench` takes in a fresh one
+    say("steadiness advice...")
+    facts["steadiness"] = [{"what": w, "here": h, "advice": a} for w, h, a in machine.steadiness()]
     if args.json:
         print(json.dumps(facts, indent=2, sort_keys=True))
         return 0

@@ -39,7 +39,7 @@ class Runtime:
     free_threaded: bool
     venv_python: str = ""
     folder: Path = field(default_factory=Path)
-    pip_python: str = ""  # whose pip installs into the venv: the base interpreter's, else the lab's
+    pip_python: str = ""  # whose pip installs into the venv: the base interpreter's, the venv's, the lab's
 
 
 def _skip(reason: str) -> dict[str, Any]:
@@ -128,13 +128,6 @@ def threads_check(runtime: Runtime, package: str, modules: list[str], options: O
             why = answer["errors"][0] if answer["errors"] else f"{answer['wrong']} of {answer['calls']} wrong"
             return {"status": "fail", "reason": f"{options.threads} threads: {why}"[:160]}
     return {"status": "ok", "calls": answer["calls"], "seconds": answer["seconds"]}
-
-
-def unprobed(runtime: Runtime, spec: str, name: str, reason: str) -> dict[str, Any]:
-    """The cell of a package that could not even be installed on this runtime, with why."""
-    checks = {check: _skip("not installed") for check in CHECKS[1:]}
-    cell = {"package": name, "runtime": runtime.tag, "spec": spec, "seconds": 0.0, **checks}
-    return {**cell, "wheel": {"status": "fail", "reason": reason}}
 
 
 def probe_package(runtime: Runtime, spec: str, name: str, options: Options) -> dict[str, Any]:

@@ -4,6 +4,10 @@ Everything that can be wrong with the input is found before anything is created:
 (asked of the index through pip), the runtimes, the smoke expressions, the numbers. Then each runtime
 gets one throwaway venv, the packages are probed one by one, and the file is written once at the end
 (or, on Ctrl-C, with what was probed so far and "interrupted": true).
+
+Progress goes to stderr, one line as each step starts or ends, so stdout holds the result alone. A
+runtime the lab cannot set up (no venv, no pip that runs there) is one line for that runtime, the
+lab's failure, never a row per package as if the packages had failed.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import re
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +28,23 @@ from labs.plan import discovery
 from labs.store import runs
 
 NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?")
+
+
+def say(text: str) -> None:
+    """One progress line on stderr."""
+    print(f"compat: {text}", file=sys.stderr, flush=True)
+
+
+@dataclass
+class Progress:
+    """The "(3/12)" of the progress lines: one step per package on each runtime."""
+
+    total: int
+    done: int = 0
+
+    def next(self, runtime: str, name: str) -> str:
+        self.done += 1
+        return f"{runtime} {name} ({self.done}/{self.total})"
 
 
 def _spec_name(spec: str) -> str:
@@ -76,14 +98,16 @@ def runtimes_of(text: str | None) -> tuple[list[probe.Runtime], dict[str, str]]:
     bad = [t for t in wanted if t not in discovery.MATRIX]
     if bad or not wanted:
         raise UsageError(f"unknown runtime {','.join(bad) or text!r}; valid: {', '.join(discovery.MATRIX)}")
-    found, missing = discovery.discover(wanted)
-    if text and missing:
-        absent = ", ".join(f"{t} ({why})" for t, why in missing.items())
-        raise UsageError(f"runtime not installed here: {absent}; found: {', '.join(found) or 'none'}")
-    if not found:
-        raise UsageError(f"no runtime of {', '.join(wanted)} found; try `nox -s provision`")
+    # The whole matrix, found as nox's sessions find it, so that a message names what is here
+    found, missing = discovery.discover()
+    absent = {t: missing.get(t, "not installed") for t in wanted if t not in found}
+    if text and absent:
+        named = ", ".join(f"{t} ({why})" for t, why in absent.items())
+        raise UsageError(f"runtime not installed here: {named}; found: {', '.join(found) or 'none'}")
     chosen = [found[t] for t in wanted if t in found]
-    return [probe.Runtime(i.tag, i.version, i.path, i.free_threaded) for i in chosen], missing
+    if not chosen:
+        raise UsageError(f"no runtime of {', '.join(wanted)} found; try `nox -s provision`")
+    return [probe.Runtime(i.tag, i.version, i.path, i.free_threaded) for i in chosen], absent
 
 
 def _number(text: str, what: str) -> float:
@@ -110,9 +134,18 @@ def options_of(args: argparse.Namespace) -> probe.Options:
     )
 
 
+def index_python(runtimes: list[probe.Runtime]) -> str:
+    """Whose pip asks the index: the lab's own, else the first runtime's with a pip (a distribution's
+    Python often has none, and its missing pip must not read as an unreachable index)."""
+    candidates = list(dict.fromkeys([sys.executable, *(r.interpreter for r in runtimes)]))
+    return next((p for p in candidates if not steps.pip_runs([p, "-m", "pip"])), sys.executable)
+
+
 def check_names(python: str, packages: list[tuple[str, str]]) -> str:
     """'reachable', or why the index could not be reached; UsageError for a name it does not have."""
     on_index = [name for spec, name in packages if not spec.endswith(".whl")]
+    if on_index:
+        say(f"asking the index about {len(on_index)} name(s)...")
     lookups = index.look_up_all(python, on_index)
     unknown = [lookup.package for lookup in lookups if lookup.found is False]
     if unknown:
@@ -133,7 +166,8 @@ def run(args: argparse.Namespace) -> int:
     options = options_of(args)
     runtimes, missing = runtimes_of(args.python)
     root = Path(args.results)
-    index_state = check_names(runtimes[0].interpreter, packages)
+    python = index_python(runtimes)
+    index_state = check_names(python, packages)
     runs.check_writable(root)
     started = runs.utc_stamp()
     document: dict[str, Any] = {
@@ -145,11 +179,13 @@ def run(args: argparse.Namespace) -> int:
         "packages": [name for _, name in packages],
         "runtimes": {r.tag: {"version": r.version, "free_threaded": r.free_threaded} for r in runtimes},
         "missing_runtimes": missing,
+        "index_wheels": index_wheels(python, packages, index_state),
         "cells": [],
     }
+    progress = Progress(len(runtimes) * len(packages))
     try:
         for runtime in runtimes:
-            probe_runtime(runtime, packages, options, document)
+            probe_runtime(runtime, packages, options, document, progress)
     except KeyboardInterrupt:
         document["interrupted"] = True
         _finish(root, document)
@@ -160,30 +196,79 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def index_wheels(python: str, packages: list[tuple[str, str]], index_state: str) -> dict[str, Any]:
+    """package -> whether its newest release on the index has a free-threaded wheel for this platform."""
+    found: dict[str, Any] = {}
+    for spec, name in packages:
+        if spec.endswith(".whl"):
+            found[name] = {"status": "n/a", "reason": "a local wheel file"}
+        elif index_state != "reachable":  # each question would only wait for its timeout
+            found[name] = {"status": "skip", "reason": "index not reachable"}
+    asked = [name for _, name in packages if name not in found]
+    if asked:
+        say(f"asking the index for free-threaded wheels of {len(asked)} package(s)...")
+    count = iter(range(1, len(asked) + 1))
+
+    def done(name: str, answer: dict[str, Any]) -> None:
+        say(f"index: {name} ({next(count)}/{len(asked)}): {table.describe_index(answer)}")
+
+    found.update(index.free_threaded_all(python, asked, done))
+    return {name: found[name] for _, name in packages}
+
+
+def set_up(runtime: probe.Runtime, folder: Path) -> str:
+    """The runtime's venv and the pip that installs into it; '' when ready, else why not."""
+    say(f"{runtime.tag}: making a venv with {runtime.interpreter}...")
+    try:
+        runtime.venv_python = steps.make_venv(runtime.interpreter, folder / "venv")
+    except OSError as exc:
+        return str(exc)
+    say(f"{runtime.tag}: finding a pip that runs on {runtime.version}...")
+    pip_python, no_pip = steps.pip_owner(runtime.interpreter, runtime.venv_python)
+    runtime.pip_python = pip_python or ""
+    return no_pip
+
+
 def probe_runtime(
-    runtime: probe.Runtime, packages: list[tuple[str, str]], options: probe.Options, document: dict
+    runtime: probe.Runtime,
+    packages: list[tuple[str, str]],
+    options: probe.Options,
+    document: dict,
+    progress: Progress,
 ) -> None:
-    """Every package on one runtime, in one throwaway venv; each cell printed as it is done."""
-    start = time.monotonic()
+    """Every package on one runtime, in one throwaway venv; each cell told as it is done."""
+    start, first = time.monotonic(), progress.done
     with tempfile.TemporaryDirectory(prefix=f"labs-compat-{runtime.tag}-") as folder:
-        try:
-            runtime.folder = Path(folder)
-            runtime.venv_python = steps.make_venv(runtime.interpreter, Path(folder) / "venv")
-            pip_python, no_pip = steps.pip_owner(runtime.interpreter, runtime.venv_python)
-            runtime.pip_python = pip_python or ""
-        except OSError as exc:
-            document["runtimes"][runtime.tag]["error"] = str(exc)
-            print(f"{runtime.tag}: {exc}", file=sys.stderr)
-            return
-        for spec, name in packages:
-            if no_pip:
-                cell = probe.unprobed(runtime, spec, name, no_pip)
-            else:
-                cell = _without(probe.probe_package(runtime, spec, name, options), folder, "<probe-venv>")
+        runtime.folder = Path(folder)
+        failure = set_up(runtime, Path(folder))
+        for spec, name in [] if failure else packages:
+            say(f"{progress.next(runtime.tag, name)}...")
+            cell = _without(probe.probe_package(runtime, spec, name, options), folder, "<probe-venv>")
+            if cell["wheel"].get("pip_broke"):  # pip itself broke: no package can be told apart
+                failure = cell["wheel"]["reason"]
+                break
             document["cells"].append(cell)
             checks = "; ".join(f"{c} {table.describe(cell, c)}" for c in probe.CHECKS)
-            print(f"{runtime.tag} {name} [{cell['seconds']:.1f} s]: {checks}", flush=True)
-    document["runtimes"][runtime.tag]["seconds"] = time.monotonic() - start
+            say(f"{runtime.tag} {name} [{cell['seconds']:.1f} s]: {checks}")
+    info = document["runtimes"][runtime.tag]
+    info["seconds"] = time.monotonic() - start
+    if failure:
+        info["error"] = _without(failure, folder, "<probe-venv>")
+        progress.done = first + len(packages)  # the packages left are not counted as probed
+        say(f"could not test on {runtime.tag}: {info['error']}")
+    else:
+        info["pip"] = {runtime.interpreter: "its own", runtime.venv_python: "ensurepip's"}.get(
+            runtime.pip_python, "the lab's"
+        )
+
+
+def not_tested(document: dict[str, Any]) -> list[str]:
+    """One line per runtime the lab could not set up: its failure, not the packages'."""
+    return [
+        f"could not test on {tag}: {info['error']}"
+        for tag, info in document["runtimes"].items()
+        if info.get("error")
+    ]
 
 
 def _without(value: Any, text: str, stand_in: str) -> Any:
@@ -199,16 +284,19 @@ def _finish(root: Path, document: dict[str, Any]) -> Path:
     document["finished"] = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H-%M-%SZ")
     path = store.save(root, document)
     cells = {(c["package"], c["runtime"]): c for c in document["cells"]}
-    rows = table.rows(cells, document["packages"])
+    rows = table.rows(cells, document["packages"], document["index_wheels"])
+    headers = table.headers(index_column=True)
+    failures = not_tested(document)
     # The rendered table beside the data, for readers of the results folder (derived: safe to replace)
     rendered = [
         f"# Extension compatibility, {document['started']}",
         "",
-        *table.markdown_table(table.HEADERS, rows),
+        *table.markdown_table(headers, rows),
+        *(["", *[f"- {line}" for line in failures]] if failures else []),
     ]
     path.with_suffix(".md").write_text("\n".join(rendered) + "\n", encoding="utf-8")
     print()
-    for line in table.text_table(table.HEADERS, rows):
+    for line in [*(table.text_table(headers, rows) if rows else []), *failures]:
         print(line)
     print(f"\nsaved {path} and its table {path.with_suffix('.md').name}")
     return path

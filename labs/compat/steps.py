@@ -86,7 +86,8 @@ def run_step(python: str, step: str, args: dict[str, Any], timeout: float) -> di
 
 
 def make_venv(interpreter: str, folder: Path, timeout: float = 120) -> str:
-    """A venv without pip (pip is run from outside with --python): quick to make, thrown away after."""
+    """A venv without pip (pip is run from outside with --python where it can be): quick to make,
+    thrown away after."""
     finished = run_process([interpreter, "-m", "venv", "--without-pip", str(folder)], timeout)
     python = folder / "bin" / "python"
     if finished.returncode != 0 or not python.exists():
@@ -132,6 +133,9 @@ def install(
         # None when an earlier package brought it in already: its WHEEL file gives the tags then
         file = _installed_file(json.loads(report.read_text()), name)
         return {"status": "ok", "file": file, "seconds": finished.seconds}
+    crashed = pip_crashed(finished.output)
+    if crashed:  # the lab's tool broke, not the package: the runner reports it once for the runtime
+        return {"status": "fail", "reason": f"pip itself failed: {crashed}", "pip_broke": True}
     missing = re.findall(r"No matching distribution found for ([A-Za-z0-9._-]+)", finished.output)
     if not missing:
         return {"status": "fail", "reason": f"install failed: {ended(finished, timeout)}"}
@@ -148,19 +152,48 @@ def install(
     return {"status": "built", "reason": f"{reason}; compiled here", "seconds": built.seconds}
 
 
-def pip_owner(interpreter: str, venv_python: str) -> tuple[str | None, str]:
-    """(the interpreter whose pip installs into the venv, or None; why none). Its own pip first; a
-    distribution's Python may have none, and then the lab's pip is tried, run by `--python` under the
-    target (so the tags are right) -- which a too-new Python may refuse."""
-    why = ""
-    for candidate in dict.fromkeys([interpreter, sys.executable]):
-        finished = run_process([candidate, "-m", "pip", "--python", venv_python, "--version"], timeout=60)
-        if finished.returncode == 0:
-            return candidate, ""
-        why = ended(finished, 60)
-    return None, f"no pip runs on this Python (its own: none; the lab's: {why})"
+def pip_crashed(output: str) -> str | None:
+    """pip's own failure (its code raised: too new a Python for it, say), as opposed to its verdict
+    on a package; the last line of the traceback, or None."""
+    if "subprocess-exited-with-error" in output:  # a package's build script failed: the package's result
+        return None
+    if "Traceback (most recent call last)" not in output:
+        return None
+    if not re.search(r"pip[/\\]_(?:internal|vendor)[/\\]", output):
+        return None
+    lines = [line.strip() for line in output.strip().splitlines() if line.strip()]
+    return lines[-1][:160] if lines else "pip raised"
+
+
+def pip_runs(command: list[str]) -> str:
+    """'' when `pip --version` runs, else why not in one line."""
+    finished = run_process([*command, "--version"], timeout=60)
+    return "" if finished.returncode == 0 else ended(finished, 60)
+
+
+def pip_owner(interpreter: str, venv_python: str, timeout: float = 180) -> tuple[str | None, str]:
+    """(the interpreter whose pip installs into the venv, or None; why none). In order: the base
+    interpreter's own pip; the venv's own, from the interpreter's ensurepip (a distribution's Python
+    often has no pip, but its ensurepip's pip is the one made for it); the lab's pip, run by `--python`
+    under the target (so the tags are right) -- which a too-new Python may refuse, as pip re-runs its
+    own code there."""
+    own = pip_runs(pip_for(interpreter, venv_python))
+    if not own:
+        return interpreter, ""
+    bootstrap = run_process([venv_python, "-m", "ensurepip", "--default-pip"], timeout)
+    venv_pip = pip_for(venv_python, venv_python)
+    venv_own = ended(bootstrap, timeout) if bootstrap.returncode else pip_runs(venv_pip)
+    if not venv_own:
+        return venv_python, ""
+    lab = pip_runs(pip_for(sys.executable, venv_python))
+    if not lab:
+        return sys.executable, ""
+    return None, f"no pip runs on this Python (its own: {own}; ensurepip's: {venv_own}; the lab's: {lab})"
 
 
 def pip_for(interpreter: str, venv_python: str) -> list[str]:
-    """pip of the runtime's base interpreter, installing into the (pip-less) venv with its own tags."""
+    """The pip command installing into the venv with the venv's own tags: the venv's pip as it is, or
+    another interpreter's pointed at the venv with --python."""
+    if interpreter == venv_python:
+        return [venv_python, "-m", "pip", *PIP_QUIET]
     return [interpreter, "-m", "pip", "--python", venv_python, *PIP_QUIET]

@@ -38,6 +38,11 @@ def check(data: Any) -> None:
             value = cell.get(name)
             if not isinstance(value, dict) or not isinstance(value.get("status"), str):
                 raise ValueError(f"cell {cell['package']}/{cell['runtime']}: {name!r} has no status")
+    wheels = data.get("index_wheels", {})  # absent from files written before it was asked
+    if not isinstance(wheels, dict) or not all(
+        isinstance(v, dict) and isinstance(v.get("status"), str) for v in wheels.values()
+    ):
+        raise ValueError("'index_wheels' must map each package to a dict with a status")
 
 
 def load(machine_folder: Path) -> tuple[list[dict[str, Any]], list[str]]:

@@ -11,6 +11,7 @@ from typing import Any
 from labs.core.tag import RuntimeTag
 
 HEADERS = ("package", "runtime", "wheel", "import", "GIL", "subinterpreter", "threads", "probe s")
+INDEX_HEADER = "free-threaded wheel on the index"  # a column of the probe's own table, after "wheel"
 MARKS = {"ok": "✓", "fail": "✗", "built": "⚠", "n/a": "–", "skip": "·"}
 
 
@@ -36,12 +37,36 @@ def describe(cell: dict[str, Any], check: str) -> str:
     return mark
 
 
+def describe_index(found: dict[str, Any] | None) -> str:
+    """The text of the package's free-threaded wheel on the index (labs.compat.index.summarize)."""
+    if not isinstance(found, dict):
+        return "· not asked"
+    status = str(found.get("status"))
+    mark = MARKS.get(status, "?")
+    if status != "ok":
+        return f"{mark} {one_line(found.get('reason') or status, 80)}"
+    older = found.get("older") or []
+    return f"{mark} {' '.join(map(str, found.get('abis') or []))}" + (
+        f" ({one_line(', '.join(map(str, older)), 60)})" if older else ""
+    )
+
+
+def headers(index_column: bool = False) -> tuple[str, ...]:
+    """HEADERS, with the index's free-threaded wheel column after "wheel" where it was asked."""
+    return (*HEADERS[:3], INDEX_HEADER, *HEADERS[3:]) if index_column else HEADERS
+
+
 def _runtime_order(tag: str) -> tuple[int, Any]:
     return (0, RuntimeTag.parse(tag)) if RuntimeTag.is_valid(tag) else (1, tag)
 
 
-def rows(cells: dict[tuple[str, str], dict[str, Any]], order: list[str] | None = None) -> list[list[str]]:
-    """One row per (package, runtime), packages in *order* (else by name), runtimes by version."""
+def rows(
+    cells: dict[tuple[str, str], dict[str, Any]],
+    order: list[str] | None = None,
+    index_wheels: dict[str, Any] | None = None,
+) -> list[list[str]]:
+    """One row per (package, runtime), packages in *order* (else by name), runtimes by version; with
+    *index_wheels* (package -> what the index has), the column headers(True) names."""
     packages = list(dict.fromkeys([*(order or []), *sorted({p for p, _ in cells})]))
     found = []
     for package in packages:
@@ -50,6 +75,8 @@ def rows(cells: dict[tuple[str, str], dict[str, Any]], order: list[str] | None =
             seconds = cell.get("seconds")
             timing = f"{seconds:.1f}" if isinstance(seconds, int | float) else "?"
             checks = [describe(cell, c) for c in ("wheel", "import", "gil", "subinterpreter", "threads")]
+            if index_wheels is not None:
+                checks.insert(1, describe_index(index_wheels.get(package)))
             found.append([package, runtime, *checks, timing])
     return found
 

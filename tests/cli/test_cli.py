@@ -33,7 +33,9 @@ def test_list_shows_every_model_and_whether_it_runs_here(cli):
 def test_doctor_json(cli):
     done = cli("doctor", "--json")
     assert done.returncode == 0, done.stderr
-    facts = json.loads(done.stdout)
+    facts = json.loads(done.stdout)  # the progress is on stderr only, a line per step as it starts
+    assert "doctor: speed fingerprint" in done.stderr
+    assert all(line.startswith("doctor: ") for line in done.stderr.splitlines()), done.stderr
     assert {"free_threaded_build", "gil_enabled", "interpreters_api", "usable_cpus"} <= facts[
         "runtime"
     ].keys()

@@ -12,7 +12,8 @@ from labs.plan import discovery
 
 def _assert_refused(result, tmp_path: Path, *words: str) -> None:
     assert result.returncode == 2, (result.stdout, result.stderr)
-    lines = result.stderr.strip().splitlines()
+    # Progress lines ("compat: ...") may come first, while the index is asked; then the one error
+    lines = [line for line in result.stderr.strip().splitlines() if not line.startswith("compat: ")]
     assert len(lines) == 1 and lines[0].startswith("ERROR: "), result.stderr
     for word in words:
         assert word in lines[0]
