@@ -243,6 +243,8 @@ def bench(session: nox.Session) -> None:
     # Every venv first, so that their set-up (minutes in a fresh checkout) comes out of the total.
     pythons = {interpreter.tag: _venv(session, interpreter, "bench") for interpreter in interpreters}
     budgeted = not any(arg == "--budget" or arg.startswith("--budget=") for arg in bench_args)
+    # One session for every runtime: measured together, judged as one host (labs.analyse.hosts).
+    server_env["LABS_SESSION"] = f"nox-{time.strftime('%Y-%m-%dT%H-%M-%SZ', time.gmtime())}-{os.getpid()}"
     codes: dict[str, int] = {}
     for done, (interpreter, tag, env) in enumerate(runs):
         python, run_args = pythons[interpreter.tag], list(bench_args)

@@ -23,8 +23,13 @@ def run(
     fingerprint: dict | None = FAST,
     kernel: str = "Linux 6.18.44-fc-v669",
     seed: int = 0,
+    tag: str = "3.13",
+    session: str | None = None,
+    finished: str | None = None,
+    end_speed: float | None = None,
 ) -> Run:
-    """A stored run of 3 benches x 5 processes x 3 values, every time scaled by *speed*."""
+    """A stored run of 3 benches x 5 processes x 3 values, every time scaled by *speed* (its end
+    fingerprint by *end_speed* when given: a host whose speed moved during the run)."""
     rng = random.Random(seed)
     benches = []
     for name, workload in (
@@ -40,15 +45,17 @@ def run(
         "started": started,
         "mode": "default",
         "runtime": {
-            "tag": "3.13",
+            "tag": tag,
             "version": "3.13.5",
             "os": kernel,
             "cpu_model": "AMD EPYC",
             "cpu_count": 2,
         },
     }
+    record.update({k: v for k, v in (("session", session), ("finished", finished)) if v is not None})
     if fingerprint is not None:
-        record["fingerprint"] = {"start": slower(fingerprint, speed), "end": slower(fingerprint, speed)}
+        end = slower(fingerprint, speed if end_speed is None else end_speed)
+        record["fingerprint"] = {"start": slower(fingerprint, speed), "end": end}
     return parse_run(
-        Path(f"/r/2cpu-test/3.13/{started}.json"), {"version": "1.0", "benchmarks": benches, "labs": record}
+        Path(f"/r/2cpu-test/{tag}/{started}.json"), {"version": "1.0", "benchmarks": benches, "labs": record}
     )

@@ -73,7 +73,7 @@ class _Pending:
 
 def _untested(base: Bench, other: Bench) -> str:
     """Why the pair cannot be tested, or "" when it can."""
-    if base.metadata.get("lab_tasks") != other.metadata.get("lab_tasks"):
+    if base.meta.tasks != other.meta.tasks:
         return "not comparable (different task counts)"
     if min(base.process_means + other.process_means) <= 0:
         return "not comparable (a zero mean has no ratio)"  # only non-time units may hold zeros

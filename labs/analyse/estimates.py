@@ -159,7 +159,7 @@ def _time_ratio(base: Bench, other: Bench, level: float) -> Estimate:
 def is_paired(serial: Bench, bench: Bench) -> bool:
     """Whether *bench* timed *serial* in its own processes: ``lab_paired_with`` names serial's key and
     both have the same number of processes (run i of one was measured in the same process as run i)."""
-    named = bench.metadata.get("lab_paired_with")
+    named = bench.meta.paired_with
     if not isinstance(named, str) or serial.key is None:
         return False
     try:
@@ -199,7 +199,7 @@ def _speedup(serial: Bench, bench: Bench, level: float) -> Estimate:
 def baseline_of(bench: Bench, run: Run) -> Bench | None:
     """The serial bench *bench*'s speedup divides by: the paired baseline it names when the run has it,
     else the run's serial bench of the same workload (matrix benches only)."""
-    named = bench.metadata.get("lab_paired_with")
+    named = bench.meta.paired_with
     by_key = run.by_key
     if isinstance(named, str):
         try:

@@ -1,20 +1,28 @@
-"""Which host each run ran on: names are not enough, so speed decides.
+"""Which host each run ran on: names are not enough, so speed decides, judged once per session.
+
+A session is the runs one ``nox -s bench`` (or one ``labs bench``) made: they record its id. Runs stored
+before sessions were recorded are grouped the way nox made them: one run after another, each starting
+within SESSION_GAP_SECONDS of the previous one's end, each on a runtime the session has not measured.
 
 Runs of one machine id fall into hosts in two steps: what every run records of its host (kernel, CPU
-model, core count: a different kernel build is already another host), then speed: a run whose
-fingerprint differs by more than the threshold on any kernel from every host seen so far, or whose
-full static facts differ, is a new host. A run without a fingerprint (older runs) keeps to its group,
-marked unverified.
+model, core count: a different kernel build is already another host), then speed, judged per session
+from every fingerprint its runs took (the median of each kernel): a session whose typical speed differs
+from every host seen so far by more than SPEED_CLASS_MARGIN is a new host. One busy minute moves one
+reading, not a session's median, so it never splits a session or makes a host; a host 2.5x slower is
+another host. A run without a fingerprint keeps to its group, marked unverified.
 
 ``check`` is what ``labs compare`` asks before it compares: two runs of different hosts are refused
 (their difference would be the hosts'), unless normalizing was asked for, which divides the other
-run's times by the ratio of the two fingerprints and says so.
+run's times by the ratio of the two fingerprints and says so. ``newest_host`` is the report's rule:
+the host of the newest session among the runs it reports.
 """
 
 from __future__ import annotations
 
 import copy
+import statistics
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from labs.analyse.runs import Run
@@ -52,28 +60,92 @@ def static_id_of(run: Run) -> str | None:
     )
 
 
-def fingerprint_of(run: Run) -> dict[str, Any] | None:
-    taken = run.record.get("fingerprint")
-    start = taken.get("start") if isinstance(taken, dict) else None
-    return start if isinstance(start, dict) and isinstance(start.get("seconds"), dict) else None
+SESSION_GAP_SECONDS = 600.0
+SPEED_CLASS_MARGIN = 0.25  # the geometric mean over kernels, session against host: beyond it, another host
+
+
+def _moment(text: object) -> float | None:
+    """Seconds since the epoch of a stamp the lab wrote ("2026-11-30T01-48-50Z" or ISO 8601)."""
+    if not isinstance(text, str):
+        return None
+    for form in ("%Y-%m-%dT%H-%M-%SZ", "%Y-%m-%dT%H:%M:%S%z"):
+        try:
+            moment = datetime.strptime(text, form)
+        except ValueError:
+            continue
+        return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+    return None
+
+
+def sessions(runs: list[Run]) -> list[list[Run]]:
+    """*runs* grouped into sessions, each oldest first, in the order they started."""
+    grouped: dict[str, list[Run]] = {}
+    inferred: list[list[Run]] = []
+    for run in sorted(runs, key=lambda r: (r.machine, r.started)):
+        named = run.record.get("session")
+        if isinstance(named, str) and named:
+            grouped.setdefault(f"{run.machine}/{named}", []).append(run)
+            continue
+        last = inferred[-1] if inferred else None
+        if last and _continues(last, run):
+            last.append(run)
+        else:
+            inferred.append([run])
+    return sorted([*grouped.values(), *inferred], key=lambda group: (group[0].machine, group[0].started))
+
+
+def _continues(session: list[Run], run: Run) -> bool:
+    previous = session[-1]
+    ended, started = _moment(previous.record.get("finished")), _moment(run.started)
+    return (
+        previous.machine == run.machine
+        and ended is not None
+        and started is not None
+        and 0 <= started - ended <= SESSION_GAP_SECONDS
+        and run.tag not in {r.tag for r in session}
+    )
+
+
+def pooled_fingerprint(runs: list[Run]) -> dict[str, Any] | None:
+    """The median of each kernel over every fingerprint the runs took (start and end) with the first
+    reading's interpreter: one judgement of the host's speed from many readings."""
+    readings = []
+    for run in runs:
+        taken = run.record.get("fingerprint")
+        for moment in ("start", "end"):
+            one = taken.get(moment) if isinstance(taken, dict) else None
+            if isinstance(one, dict) and isinstance(one.get("seconds"), dict):
+                readings.append(one)
+    if not readings:
+        return None
+    readings = [r for r in readings if r.get("python") == readings[0].get("python")]
+    kernels = set.intersection(*(set(r["seconds"]) for r in readings))
+    seconds = {k: statistics.median(r["seconds"][k] for r in readings) for k in sorted(kernels)}
+    return {"python": readings[0].get("python"), "seconds": seconds, "readings": len(readings)}
+
+
+def _same_speed(a: dict[str, Any], b: dict[str, Any]) -> bool | None:
+    ratio = machine.speed_ratio(a, b)
+    return None if ratio is None else max(ratio, 1 / ratio) <= 1 + SPEED_CLASS_MARGIN
 
 
 def assign(runs: list[Run]) -> dict[Run, Host]:
-    """Each run's host (oldest first, so speed classes number in the order seen)."""
+    """Each run's host: one per session (oldest first, so speed classes number in the order seen)."""
     hosts: dict[Run, Host] = {}
     seen: dict[tuple[str, str], list[Host]] = {}
-    for run in sorted(runs, key=lambda r: (r.machine, r.started)):
-        group, static, taken = group_of(run), static_id_of(run), fingerprint_of(run)
-        known = seen.setdefault((run.machine, group), [])
-        host = Host(run.machine, group, static, 0, None)
-        if taken is not None:
-            same = (
-                h for h in known if h.static_id == static and machine.differ(h.fingerprint, taken) is False
-            )
-            host = next(same, None) or Host(run.machine, group, static, len(known) + 1, taken)
-            if host not in known:
-                known.append(host)
-        hosts[run] = host
+    for session in sessions(runs):
+        for group in {group_of(run) for run in session}:
+            members = [run for run in session if group_of(run) == group]
+            first = members[0]
+            static, taken = static_id_of(first), pooled_fingerprint(members)
+            known = seen.setdefault((first.machine, group), [])
+            host = Host(first.machine, group, static, 0, None)
+            if taken is not None:
+                same = (h for h in known if h.static_id == static and _same_speed(h.fingerprint, taken))
+                host = next(same, None) or Host(first.machine, group, static, len(known) + 1, taken)
+                if host not in known:
+                    known.append(host)
+            hosts.update(dict.fromkeys(members, host))
     return hosts
 
 
@@ -85,13 +157,16 @@ def same_host(a: Host, b: Host) -> bool:
         return False
     if a == b or not a.fingerprint or not b.fingerprint:
         return True
-    return machine.differ(a.fingerprint, b.fingerprint) is None
+    return _same_speed(a.fingerprint, b.fingerprint) is None
 
 
-def check(chosen: list[Run], normalize: bool = False) -> tuple[list[Run], list[str]]:
+def check(
+    chosen: list[Run], normalize: bool = False, among: list[Run] | None = None
+) -> tuple[list[Run], list[str]]:
     """The runs to compare (normalized copies when asked) and lines to print; UsageError, one line,
-    when two runs ran on different hosts and normalizing was not asked for or is impossible."""
-    hosts = assign(chosen)
+    when two runs ran on different hosts and normalizing was not asked for or is impossible. *among*:
+    every stored run, so that each chosen run is judged with its session."""
+    hosts = assign([*chosen, *(r for r in among or [] if r not in chosen)])
     base, notes, result = chosen[0], [], [chosen[0]]
     for other in chosen[1:]:
         a, b = hosts[base], hosts[other]
@@ -117,7 +192,8 @@ def check(chosen: list[Run], normalize: bool = False) -> tuple[list[Run], list[s
 
 
 def newest_host(runs: list[Run], found: dict[Run, Host]) -> Host | None:
-    """A report's host: the newest run's (``found``: every run's host, from ``assign``)."""
+    """A report's host: the newest session's among *runs* (``found``: every run's host, from
+    ``assign``; a session has one host, so its newest run's is the session's)."""
     newest = max(runs, key=lambda r: r.started, default=None)
     return found[newest] if newest is not None else None
 

@@ -3,6 +3,7 @@ can be re-analysed later and on another machine."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -12,6 +13,8 @@ from labs.analyse import stats
 from labs.core.errors import UsageError
 from labs.plan.key import BenchKey
 from labs.store import runs as results
+from labs.store import upgrade
+from labs.store.schema import Meta
 
 
 @dataclass
@@ -29,10 +32,19 @@ class Bench:
         if not self.processes and self.values:
             self.processes = [list(self.values)]  # built from pooled values alone: one process
 
-    def each_run(self, key: str) -> list[Any]:
-        """*key* of every measured run (from the run's own metadata, else the bench's)."""
-        found = [m.get(key, self.metadata.get(key)) for m in self.runs_metadata]
-        return [value for value in found if value is not None]
+    @cached_property
+    def meta(self) -> Meta:
+        """The bench's ``lab_*`` metadata, typed (labs.store.schema)."""
+        return Meta.of(self.metadata)
+
+    @cached_property
+    def run_metas(self) -> list[Meta]:
+        """Each measured run's ``lab_*`` metadata, typed: the run's own, else the bench's."""
+        return [Meta.of({**self.metadata, **m}) for m in self.runs_metadata]
+
+    def each_run[T](self, read: Callable[[Meta], T | None]) -> list[T]:
+        """What *read* finds in every measured run (``bench.each_run(lambda m: m.lost)``), None left out."""
+        return [value for m in self.run_metas if (value := read(m)) is not None]
 
     @property
     def process_means(self) -> list[float]:
@@ -100,7 +112,9 @@ class Run:
 
 
 def parse_run(path: Path, data: dict[str, Any]) -> Run:
-    """A typed view of one validated stored run (labs.store.runs.load_run checked its shape)."""
+    """A typed view of one validated stored run (labs.store.runs.load_run checked its shape), its
+    metadata in the current schema whatever version stored it."""
+    data = upgrade.run(data)
     record = data.get("labs", {})
     run = Run(
         path=path,

@@ -66,7 +66,8 @@ def execute(args: argparse.Namespace) -> int:
             "process (1 / speedup); benches without a paired baseline are left out"
         ]
     else:
-        chosen, notes = hosts.check(chosen, normalize=args.normalize)  # never a host's speed as a regression
+        # never a host's speed as a regression; each run judged with its session
+        chosen, notes = hosts.check(chosen, normalize=args.normalize, among=runs)
     lines, compared, regressions = compare.render(chosen, threshold, markdown=args.table)
     for line in [*made_by, *notes, *lines]:
         print(line)

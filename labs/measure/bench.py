@@ -32,6 +32,7 @@ from labs.core.limits import ONE_WORKER_BAND, PHYSICS_MARGIN
 from labs.measure import sampler
 from labs.measure.harness import read_outcome
 from labs.plan.matrix import BenchSpec
+from labs.store import schema
 
 # How hard each mode tries. quick: one in-process run, a smoke test of every bench.
 PRECISION = {
@@ -146,8 +147,9 @@ class Sampling:
             data, baseline_file = self.measurement.process(options, paired=spec.paired)
             version[0] = str(data.get("version", "1.0"))
             (run,) = _runs_of(data)
-            if not repeat and "lab_repeat" in run["metadata"]:  # the first process calibrated for all
-                repeat.append(int(run["metadata"]["lab_repeat"]))
+            calibrated = schema.Meta.of(run["metadata"]).repeat
+            if not repeat and calibrated is not None:  # the first process calibrated for all
+                repeat.append(calibrated)
             if not spec.paired:
                 return run, None
             timed = json.loads(baseline_file.read_text())
@@ -171,9 +173,8 @@ class Sampling:
             if not self.first_reasons:
                 raise
             self.version = self.first_version  # no process of the second sample finished
-            self._finish(
-                self.first, {"lab_remeasure_skipped": "the bench's time ran out"}, self.first_reasons
-            )
+            skipped = schema.checked(remeasure_skipped="the bench's time ran out")
+            self._finish(self.first, skipped, self.first_reasons)
             return True
         if complete:
             self._complete()
@@ -185,35 +186,38 @@ class Sampling:
             self.sampler.stop(why)
             reasons = suspect_reasons(self.measurement.spec, self.sampler.current)
             if self.first_reasons:
-                self._finish(self.sampler, {"lab_remeasured_because": "; ".join(self.first_reasons)}, reasons)
+                self._finish(self.sampler, self._remeasured(), reasons)
             else:  # no time to measure a suspect sample again
-                skipped = {"lab_remeasure_skipped": f"{why} first"} if reasons else {}
+                skipped = schema.checked(remeasure_skipped=f"{why} first") if reasons else {}
                 self._finish(self.sampler, skipped, reasons)
         elif self.first_reasons:  # the second sample barely began: the first stands, flagged
             self.version = self.first_version
-            self._finish(self.first, {"lab_remeasure_skipped": f"{why} first"}, self.first_reasons)
+            self._finish(self.first, schema.checked(remeasure_skipped=f"{why} first"), self.first_reasons)
         return self.done
 
     def _complete(self) -> None:
         reasons = suspect_reasons(self.measurement.spec, self.sampler.current)
         if self.first_reasons:
-            self._finish(self.sampler, {"lab_remeasured_because": "; ".join(self.first_reasons)}, reasons)
+            self._finish(self.sampler, self._remeasured(), reasons)
         elif reasons and self.mode != "quick":  # a fault, not a finding: measure again from scratch, once
             self.first, self.first_version, self.first_reasons = self.sampler, self.version, reasons
             self.sampler, self.version = self._new_sampler()
         else:
             self._finish(self.sampler, {}, reasons)
 
+    def _remeasured(self) -> dict[str, object]:
+        return schema.checked(remeasured_because="; ".join(self.first_reasons))
+
     def _finish(self, done: sampler.Sampler, extra: dict[str, Any], reasons: list[str]) -> None:
         spec, sample = self.measurement.spec, done.current
         facts = {**(done.facts or {}), **extra}
         if reasons:
-            facts["lab_suspect"] = "; ".join(reasons)
+            facts.update(schema.checked(suspect="; ".join(reasons)))
         benches = [_bench(spec.key.name, sample.runs, {**facts, **spec.key.metadata()})]
         if sample.baseline_runs:
             benches.append(_baseline(spec, sample, facts))
         for bench in benches:
-            bench["metadata"]["lab_pyperf_checks"] = pyperf_checks(bench, self.version[0])
+            bench["metadata"].update(schema.checked(pyperf_checks=pyperf_checks(bench, self.version[0])))
         self.benches = benches
 
     def result(self) -> tuple[list[dict[str, Any]], str]:
@@ -252,10 +256,11 @@ def suspect_reasons(spec: BenchSpec, sample: sampler.Sample) -> list[str]:
 
 
 def _bench(name: str, runs: list[dict[str, Any]], extra: dict[str, Any]) -> dict[str, Any]:
-    """A pyperf benchmark from runs of several processes: what they share is the bench's metadata."""
+    """A pyperf benchmark from runs of several processes: what they share is the bench's metadata.
+    Every ``lab_*`` key on its way to the store is checked against labs.store.schema here."""
     first = runs[0]["metadata"]
     shared = {k: v for k, v in first.items() if all(run["metadata"].get(k) == v for run in runs[1:])}
-    metadata = {**shared, **extra, "name": name}
+    metadata = schema.check({**shared, **extra, "name": name})
     own = [{k: v for k, v in run["metadata"].items() if k not in metadata} for run in runs]
     return {
         "metadata": metadata,
@@ -266,7 +271,10 @@ def _bench(name: str, runs: list[dict[str, Any]], extra: dict[str, Any]) -> dict
 def _baseline(spec: BenchSpec, sample: sampler.Sample, facts: dict[str, Any]) -> dict[str, Any]:
     """The serial baseline timed in the bench's processes, as its own pyperf benchmark."""
     key = spec.key.paired_baseline()
-    model_keys = ["lab_model_keys", *str(sample.runs[0]["metadata"].get("lab_model_keys", "")).split(",")]
+    model_keys = [
+        schema.stored("model_keys"),
+        *(schema.Meta.of(sample.runs[0]["metadata"]).model_keys or "").split(","),
+    ]
     runs = [
         {**run, "metadata": {k: v for k, v in run["metadata"].items() if k not in model_keys}}
         for run in sample.baseline_runs
@@ -275,12 +283,9 @@ def _baseline(spec: BenchSpec, sample: sampler.Sample, facts: dict[str, Any]) ->
     spread = statistics.stdev(means) / statistics.fmean(means) if len(means) > 1 else 0.0
     extra = {
         **facts,
-        "lab_cv": round(spread, 5),  # the baseline's own spread, not the bench's
+        **schema.checked(cv=round(spread, 5)),  # the baseline's own spread, not the bench's
         **key.metadata(),
-        "lab_model": "serial",
-        "lab_pattern": "n-workers",
-        "lab_workers": 1,
-        "lab_baseline_of": spec.key.to_json(),
+        **schema.checked(model="serial", pattern="n-workers", workers=1, baseline_of=spec.key.to_json()),
     }
     return _bench(key.name, runs, extra)
 

@@ -34,7 +34,7 @@ from labs.measure.costs import ladder, memory, races, transfer
 from labs.plan.key import BenchKey
 from labs.plan.matrix import BenchSpec, Plan, plan
 from labs.plan.selection import Selection
-from labs.store import journal, runs, source
+from labs.store import journal, runs, schema, source
 
 WORKDIR_PREFIX = "labs-bench-"
 
@@ -86,9 +86,27 @@ def _sweep_stale_workdirs() -> None:
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def _new_record(selection: Selection, the_plan: Plan, machine: str) -> dict[str, Any]:
+_SESSION = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+
+
+def session_id() -> str:
+    """The session this run belongs to: the one ``nox -s bench`` names for all its runtimes (LABS_SESSION),
+    else a session of its own. Runs of one session were measured together and share one host."""
+    named = os.environ.get("LABS_SESSION")
+    if named is None:
+        return f"{runs.utc_stamp()}-{os.getpid()}"
+    if not _SESSION.fullmatch(named):
+        raise UsageError(
+            f"LABS_SESSION={named[:40]!r} is not a session id; "
+            "valid: 1 to 64 letters, digits, '.', '_', ':' or '-'"
+        )
+    return named
+
+
+def _new_record(selection: Selection, the_plan: Plan, machine: str, session: str) -> dict[str, Any]:
     return {
         "machine": machine,
+        "session": session,
         "started": runs.utc_stamp(),
         "mode": selection.mode,
         "precision": dataclasses.asdict(bench.PRECISION[selection.mode]),
@@ -138,6 +156,8 @@ def run(args: argparse.Namespace) -> int:
     if not specs and not recovered:
         raise UsageError("the selection matches no bench")
     machine = runs.machine_id()
+    session = recovered.record.get("session") if recovered else None
+    session = session if isinstance(session, str) else session_id()
     print(
         f"bench: {len(specs)} benches on Python {runtime.facts()['version']} ({runtime.tag()}), "
         f"mode {selection.mode}, machine {machine}" + (f", resuming {len(done)} measured" if done else "")
@@ -147,7 +167,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"  {spec.name}")
         return 0
     root = runs.check_writable(results)
-    record = _new_record(selection, the_plan, machine)
+    record = _new_record(selection, the_plan, machine, session)
     record["host"] = {"static": machine_facts.static_facts()}
     record["host"]["static_id"] = machine_facts.static_id(record["host"]["static"])
     fingerprinted = not getattr(args, "no_fingerprint", False)
@@ -229,12 +249,11 @@ def summary_lines(benchmarks: list[dict[str, Any]], record: dict[str, Any]) -> l
     measured = [
         b.get("metadata", {}) for b in benchmarks if "@" not in str(b.get("metadata", {}).get("name"))
     ]
+    metas = [(schema.Meta.of(m), str(m.get("name"))) for m in measured]
     reached = sorted(
-        (float(m["lab_precision_reached"]), str(m.get("name")))
-        for m in measured
-        if isinstance(m.get("lab_precision_reached"), int | float)
+        (meta.precision_reached, name) for meta, name in metas if isinstance(meta.precision_reached, float)
     )
-    stops = collections.Counter(str(m.get("lab_stop", "not adaptive")) for m in measured)
+    stops = collections.Counter(meta.stop or "not adaptive" for meta, _ in metas)
     lines = [
         f"summary: {len(measured)} benches measured, {len(record['failed'])} failed, "
         f"{len(record.get('skipped', []))} skipped (the budget ran out before them)"

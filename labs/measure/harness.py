@@ -30,6 +30,7 @@ import pyperf
 from labs.core import proctree, runtime
 from labs.core.errors import RunError, UsageError
 from labs.plan.key import BenchKey
+from labs.store import schema
 
 LabError = (UsageError, RunError)
 MIN_VALUE_SECONDS = 1e-3  # pyperf's check warns below this: mostly timer and loop overhead
@@ -59,19 +60,21 @@ COMMON = (
 )
 
 
-def runtime_metadata(machine: str) -> dict[str, Any]:
-    """The runtime facts each measuring process records; the GIL state is read now, after the work ran."""
+def runtime_metadata(machine: str) -> dict[str, object]:
+    """The runtime facts each measuring process records, and the schema they are written in; the GIL
+    state is read now, after the work ran."""
     facts = runtime.facts()
-    return {
-        "lab_machine": machine,
-        "lab_runtime": facts["tag"],
-        "lab_free_threaded_build": str(facts["free_threaded_build"]),
-        "lab_gil_enabled": str(runtime.gil_enabled()),
-        "lab_PYTHON_GIL": facts["PYTHON_GIL"] or "unset",
-        "lab_interpreters_api": facts["interpreters_api"] or "unavailable",
-        "lab_usable_cpus": facts["usable_cpus"],
-        "lab_python": facts["version"],
-    }
+    return schema.checked(
+        schema_version=schema.SCHEMA_VERSION,
+        machine=machine,
+        runtime=facts["tag"],
+        free_threaded_build=str(facts["free_threaded_build"]),
+        gil_enabled=str(runtime.gil_enabled()),
+        PYTHON_GIL=facts["PYTHON_GIL"] or "unset",
+        interpreters_api=facts["interpreters_api"] or "unavailable",
+        usable_cpus=facts["usable_cpus"],
+        python=facts["version"],
+    )
 
 
 def loop_timer(job: Callable[[], object], repeat: int = 1) -> Callable[[int], float]:
@@ -120,9 +123,15 @@ class Harness:
             raise UsageError("--lab-key is required (the planner sets it)")
         return self.args.lab_key
 
-    def describe(self, description: str, **metadata: object) -> None:
-        """Metadata every process of the bench records, the manager's included."""
-        self.runner.metadata.update(description=description, **self.key.metadata(), **metadata)
+    def describe(self, description: str, **values: object) -> None:
+        """Metadata every process of the bench records, the manager's included: the description, the
+        key and *values* by their names in labs.store.schema (``kind=Kind.CPU``)."""
+        self.runner.metadata.update(description=description, **self.key.metadata())
+        self.record(**values)
+
+    def record(self, **values: object) -> None:
+        """*values*, by their names in labs.store.schema, into the metadata of this process's runs."""
+        self.runner.metadata.update(schema.checked(**values))
 
     def bench(
         self,
@@ -131,17 +140,18 @@ class Harness:
         inner_loops: int | None = None,
         key: BenchKey | None = None,
         calibrate: bool = True,
-        **metadata: object,
+        **values: object,
     ) -> pyperf.Benchmark | None:
         """Let pyperf time *time_func* under the bench's name (*key*, else the script's own key); in a
-        worker, record the runtime facts first and (unless *calibrate* is False) size the work so
-        that no value is shorter than a millisecond."""
+        worker, record the runtime facts and *values* (names in labs.store.schema) first and (unless
+        *calibrate* is False) size the work so that no value is shorter than a millisecond."""
         key = key or self.key
         if self.worker:
-            self.runner.metadata.update(runtime_metadata(self.args.lab_machine), **metadata)
+            self.runner.metadata.update(runtime_metadata(self.args.lab_machine))
+            self.record(**values)
             if calibrate:
                 time_func, inner_loops, repeat = calibrated(time_func, inner_loops, self.args.lab_repeat)
-                self.runner.metadata["lab_repeat"] = repeat
+                self.record(repeat=repeat)
         else:
             time_func = _no_op
         self.runner.metadata.update(key.metadata())

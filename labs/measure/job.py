@@ -23,6 +23,7 @@ from labs.core import limits, proctree, runtime
 from labs.core.errors import UsageError
 from labs.execute import lab
 from labs.measure.harness import Harness, Option, loop_timer
+from labs.store import schema
 from labs.workloads.io import local_server
 
 OPTIONS = (
@@ -49,15 +50,16 @@ def _percentile(ordered: list[float], percent: float) -> float:
 
 
 def _io_metadata(workload: workloads.Workload, results: list, tasks: list, cpu: float, wall: float) -> dict:
-    """Requests/s, CPU per job and latency percentiles of the verifying job (I/O workloads only)."""
+    """Requests/s, CPU per job and latency percentiles of the verifying job (I/O workloads only), by
+    their names in labs.store.schema."""
     metadata: dict[str, object] = {
-        "lab_cpu_seconds": round(cpu, 4),
-        "lab_requests_per_s": round(len(tasks) / wall, 1),
+        "cpu_seconds": round(cpu, 4),
+        "requests_per_s": round(len(tasks) / wall, 1),
     }
     if workload.latency is not None:
         latencies = sorted(workload.latency(result) for result in results)
-        metadata["lab_p50_ms"] = round(_percentile(latencies, 50) * 1e3, 3)
-        metadata["lab_p99_ms"] = round(_percentile(latencies, 99) * 1e3, 3)
+        metadata["p50_ms"] = round(_percentile(latencies, 50) * 1e3, 3)
+        metadata["p99_ms"] = round(_percentile(latencies, 99) * 1e3, 3)
     return metadata
 
 
@@ -67,18 +69,17 @@ def bench_job(harness: Harness, stack: contextlib.ExitStack) -> None:
     model_class = models.available(key.model)
     harness.describe(
         workload.description,
-        lab_workload=workload.name,
-        lab_kind=workload.kind,
-        lab_model=key.model,
-        lab_pattern=key.pattern,
-        lab_workers=key.workers,
-        lab_tasks=args.lab_size,
-        **workload.variant(),
+        workload=workload.name,
+        kind=workload.kind,
+        model=key.model,
+        pattern=key.pattern,
+        workers=key.workers,
+        tasks=args.lab_size,
     )
-    if workload.kind == "io":
-        harness.runner.metadata.update(
-            zip(("lab_latency_ms", "lab_payload_bytes"), local_server.settings(), strict=True)
-        )
+    harness.record(**workload.variant())
+    if workload.kind == schema.Kind.IO:
+        latency_ms, payload_bytes = local_server.settings()
+        harness.record(latency_ms=latency_ms, payload_bytes=payload_bytes)
     if not harness.worker:
         return harness.bench(loop_timer(lambda: None))
     if workload.kind == "cpu":
@@ -100,20 +101,18 @@ def bench_job(harness: Harness, stack: contextlib.ExitStack) -> None:
     cpu, wall = proctree.cpu_seconds() - cpu_before, time.perf_counter() - wall_before
     lab.verify(combination, results, expected, workload.verified)
     example = repr(tasks[0]).replace(str(env), "<env>") if env else repr(tasks[0])
-    extra: dict[str, object] = {f"lab_{name}": str(value) for name, value in model.facts().items()}
+    extra: dict[str, object] = {name: str(value) for name, value in model.facts().items()}
     # which metadata describes the model, so that a baseline timed beside it can leave those out
-    extra["lab_model_keys"] = ",".join(["lab_queue_type", "lab_paired_with", *extra])
-    if workload.kind == "io":
+    extra["model_keys"] = ",".join(schema.stored(name) for name in ("queue_type", "paired_with", *extra))
+    if workload.kind == schema.Kind.IO:
         extra.update(_io_metadata(workload, results, tasks, cpu, wall))
     if args.lab_paired_out is None:
-        return harness.bench(
-            loop_timer(job), lab_task_example=example, lab_queue_type=model.queue_type, **extra
-        )
+        return harness.bench(loop_timer(job), task_example=example, queue_type=model.queue_type, **extra)
     serial_job = _serial_job(workload, tasks, expected, args.lab_timeout, stack)
     paired = PairedTimer(job, serial_job, harness.args.warmups or 0)
-    extra["lab_paired_with"] = key.paired_baseline().to_json()
+    extra["paired_with"] = key.paired_baseline().to_json()
     # not calibrated: a probe call would count as a warm-up of the baseline; matrix jobs last >= 1 ms
-    harness.bench(paired, calibrate=False, lab_task_example=example, lab_queue_type=model.queue_type, **extra)
+    harness.bench(paired, calibrate=False, task_example=example, queue_type=model.queue_type, **extra)
     paired.save(Path(args.lab_paired_out))
 
 
@@ -173,9 +172,9 @@ def bench_startup(harness: Harness, stack: contextlib.ExitStack) -> None:
     model_class = models.available(key.model)
     harness.describe(
         "create the model's workers, run one trivial task, shut down",
-        lab_model=key.model,
-        lab_workers=key.workers,
-        lab_kind="startup",
+        model=key.model,
+        workers=key.workers,
+        kind=schema.Kind.STARTUP,
     )
 
     def start_use_stop() -> None:

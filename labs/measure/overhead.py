@@ -70,7 +70,7 @@ def body(harness: Harness, stack: contextlib.ExitStack) -> None:
     chunks = patterns.split(tasks, workers)
     func = resolve(workload.task)
     expected = lab.serial_reference(workload, tasks) if harness.worker else None
-    harness.runner.metadata.update(lab_workload=workload.name, lab_workers=workers, lab_tasks=len(tasks))
+    harness.record(workload=workload.name, workers=workers, tasks=len(tasks))
     for model_name in BARE:
         combination = lab.Combination(workload.name, model_name, "n-workers", workers)
         lab_job = bare_job = lambda: None  # the manager times nothing

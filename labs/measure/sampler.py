@@ -22,6 +22,7 @@ from typing import Any
 
 from labs.analyse import stats
 from labs.core.errors import RunTimeout
+from labs.store import schema
 
 
 @dataclass(frozen=True)
@@ -130,17 +131,17 @@ def _stopping_facts(current: Sample, precision: Precision, stop: str) -> dict[st
     reached = relative_half_width(kind, samples)
     means = current.process_means()
     spread = stats.stdev(means) / stats.mean(means) if len(means) > 1 and stats.mean(means) > 0 else 0.0
-    return {
-        "lab_quantity": kind,
-        "lab_precision_target": precision.target,
-        "lab_precision_reached": round(reached, 5) if math.isfinite(reached) else "none",
-        "lab_processes": len(current.runs),
-        "lab_stop": stop,
-        "lab_cv": round(spread, 5),
-        "lab_load_min": round(min(current.loads), 2),
-        "lab_load_median": round(statistics.median(current.loads), 2),
-        "lab_load_max": round(max(current.loads), 2),
-    }
+    return schema.checked(
+        quantity=kind,
+        precision_target=precision.target,
+        precision_reached=round(reached, 5) if math.isfinite(reached) else "none",
+        processes=len(current.runs),
+        stop=stop,
+        cv=round(spread, 5),
+        load_min=round(min(current.loads), 2),
+        load_median=round(statistics.median(current.loads), 2),
+        load_max=round(max(current.loads), 2),
+    )
 
 
 def bimodal(values: Sequence[float]) -> bool:

@@ -2,7 +2,7 @@
 
 A key travels as structured pyperf metadata (``lab_key``, a JSON object), so the analysis side never
 parses a bench name: ``.name`` exists for display and for pyperf's own tools only. Runs stored before
-``lab_key`` existed carry the same facts as separate ``lab_*`` fields; ``from_metadata`` reads those.
+``lab_key`` existed get one on load (labs.store.upgrade).
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from labs.core import limits
+from labs.store import schema
 
-# suite -> what the key's fields mean there; the planner builds keys of these suites only.
-SUITES = ("matrix", "capacity", "startup", "transfer", "memory", "ladder", "race", "dispatch", "fingerprint")
+# What the key's fields mean in each suite is BenchKey's docstring; the planner builds keys of these only.
+SUITES = tuple(suite.value for suite in schema.Suite)
 
 
 @dataclass(frozen=True, order=True)
@@ -94,9 +95,9 @@ class BenchKey:
             data["params"] = dict(self.params)
         return json.dumps(data, sort_keys=True, separators=(",", ":"))
 
-    def metadata(self) -> dict[str, str]:
+    def metadata(self) -> dict[str, object]:
         """What a bench stores so that the key comes back without parsing its name."""
-        return {"lab_key": self.to_json()}
+        return schema.checked(key=self.to_json())
 
     @classmethod
     def from_json(cls, text: str) -> BenchKey:
@@ -123,46 +124,13 @@ class BenchKey:
 
     @classmethod
     def from_metadata(cls, metadata: Mapping[str, Any]) -> BenchKey:
-        """The key of a stored bench: ``lab_key`` when present, else the older separate ``lab_*`` fields.
+        """The key of a stored bench, from its ``lab_key`` (a bench stored before it has one once loaded).
 
         ValueError when the metadata does not identify a lab bench (a plain pyperf file, say)."""
-        if "lab_key" in metadata:
-            try:
-                return cls.from_json(str(metadata["lab_key"]))
-            except (KeyError, TypeError, ValueError, RecursionError) as exc:  # JSONDecodeError is one
-                quoted = str(metadata["lab_key"])[:80]
-                raise ValueError(f"malformed lab_key {quoted!r}: {str(exc)[:200]}") from None
-        return _legacy_key(metadata)
-
-
-def _legacy_key(md: Mapping[str, Any]) -> BenchKey:
-    """Runs stored before ``lab_key``: the same facts, one ``lab_*`` field each."""
-
-    def text(name: str) -> str:
-        return str(md.get(f"lab_{name}", ""))
-
-    def number(name: str) -> int:
+        text = schema.Meta.of(metadata).key
+        if text is None:
+            raise ValueError("not a lab bench (no lab_key)")
         try:
-            return int(md.get(f"lab_{name}", 0))
-        except (TypeError, ValueError):
-            raise ValueError(f"lab_{name} is not an integer: {md.get(f'lab_{name}')!r}") from None
-
-    kind, name = text("kind"), str(md.get("name", ""))
-    if kind in ("cpu", "io"):
-        # capacity is the download workload with no added latency, stored under its own name
-        suite = "capacity" if name.startswith("capacity/") else "matrix"
-        return BenchKey(suite, text("workload"), text("model"), text("pattern"), number("workers"))
-    if kind == "startup":
-        return BenchKey("startup", model=text("model"), workers=number("workers"))
-    if kind == "transfer":
-        carrier = text("carrier") or text("channel")  # runs before "carrier" said "channel"
-        return BenchKey("transfer", subject=carrier, params=(("bytes", text("payload_bytes")),))
-    if kind == "memory":
-        return BenchKey(
-            "memory", model=text("model"), workers=number("workers"), params=(("metric", text("metric")),)
-        )
-    if kind == "ladder":
-        return BenchKey("ladder", subject=text("rung"))
-    if kind == "race":
-        return BenchKey("race", subject=text("strategy"), workers=number("threads"))
-    raise ValueError(f"not a lab bench (lab_kind {kind or 'missing'!r})")
+            return cls.from_json(text)
+        except (KeyError, TypeError, ValueError, RecursionError) as exc:  # JSONDecodeError is one
+            raise ValueError(f"malformed lab_key {text[:80]!r}: {str(exc)[:200]}") from None

@@ -15,13 +15,14 @@ from labs import models, workloads
 from labs.core import limits
 from labs.core.errors import UsageError
 from labs.execute import patterns
+from labs.store import schema
 
-MODES = ("quick", "default", "rigorous")
+MODES = tuple(mode.value for mode in schema.Mode)
 # What a bare `bench` measures: workloads that answer the first questions (pure-Python float and call
 # kernels, C code that releases the GIL and C code that holds it; the I/O crossover at both ends).
 # --full, or -w by name, measures every workload.
 DEFAULT_WORKLOADS = ("nbody", "fib", "hashing", "parsing", "download", "mixed-cpu0", "mixed-cpu16")
-SUITES = ("matrix", "costs")
+SUITES = tuple(suite.value for suite in schema.RunSuite)
 MAX_BENCH_TIMEOUT = 24 * 3600.0  # one bench may take a day; beyond that a number is a typo
 MAX_BUDGET_MINUTES = 7 * 24 * 60.0
 

@@ -79,4 +79,4 @@ def check_physics(estimate: Estimate, workers: int, usable_cpus: int) -> Estimat
 
 def comparable(a: Bench, b: Bench) -> bool:
     """Same task count: jobs of different sizes are never divided by each other."""
-    return a.metadata.get("lab_tasks") == b.metadata.get("lab_tasks")
+    return a.meta.tasks == b.meta.tasks

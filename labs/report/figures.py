@@ -103,13 +103,64 @@ def _layout(title: str, xlabel: str, ylabel: str, plot: Plot) -> dict[str, Any]:
     return layout
 
 
+CLIP = 1.3  # the y axis reaches 30% above the highest value (or reference line) shown, no further
+
+
+def _clipped(figure: dict[str, Any], reference: float | None) -> dict[str, Any]:
+    """*figure* with its y axis held to the values it shows: an interval reaching far above every value
+    (one process's [0.11, 9.33] beside speedups of 2) would squash them all. Such an interval is cut at
+    the top and marked there with a ▲ that says where it ends."""
+    if figure["layout"]["yaxis"].get("type") == "log":
+        return figure
+    tops = [y for t in figure["data"] for y in t.get("y", []) if isinstance(y, int | float)]
+    if reference is not None:
+        tops.append(reference)
+    if not tops or max(tops) <= 0:
+        return figure
+    top = max(tops) * CLIP
+    marks_x, marks_text = [], []
+    for trace in figure["data"]:
+        error = trace.get("error_y", {})
+        for i, y in enumerate(trace.get("y", [])):
+            if error.get("visible") and isinstance(y, int | float) and y + error["array"][i] > top:
+                marks_x.append(trace["x"][i])
+                marks_text.append(f"{trace['name']}: interval reaches {y + error['array'][i]:.3g} (cut)")
+    if not marks_x:
+        return figure
+    figure["layout"]["yaxis"]["range"] = [0, top]
+    marker = {"symbol": "triangle-up", "size": 10, "color": "#57606a"}
+    figure["data"].append(
+        {
+            "type": "scatter",
+            "mode": "markers",
+            "name": "interval cut",
+            "x": marks_x,
+            "y": [top * 0.97] * len(marks_x),
+        }
+        | {"marker": marker, "text": marks_text, "hovertemplate": "%{text}<extra></extra>", "meta": {}}
+    )
+    return figure
+
+
 def figures(plot: Plot, runtimes: set[str], models: set[str]) -> list[dict[str, Any]]:
     """One figure ({data, layout}) per panel of *plot*; a bar plot is one panel."""
     if isinstance(plot, BarPlot):
         colours = {s.label: PALETTE[i % len(PALETTE)] for i, s in enumerate(plot.series)}
         data = [_trace(s, colours[s.label], _meta(s, "", runtimes, models), True) for s in plot.series]
-        return [{"data": data, "layout": _layout("", "", plot.ylabel, plot)}]  # the caption titles it
+        figure = {"data": data, "layout": _layout("", "", plot.ylabel, plot)}  # the caption titles it
+        return [_clipped(figure, plot.baseline)]
     return _line_figures(plot, runtimes, models)
+
+
+def _dot_plot(figure: dict[str, Any], x: Any, xlabel: str) -> None:
+    """A panel measured at one x: one dot per series, each at its own place, with its interval (a line
+    through one point says nothing, and every series would sit on the same spot)."""
+    for trace in figure["data"]:
+        if trace.get("type") == "scatter" and trace.get("name") != "ideal N×":
+            trace["x"], trace["mode"] = [trace["name"]] * len(trace["x"]), "markers"
+    figure["data"] = [t for t in figure["data"] if t.get("name") != "ideal N×"]
+    figure["layout"]["xaxis"] = {"type": "category", "automargin": True, "title": {"text": f"{xlabel} = {x}"}}
+    figure["layout"]["showlegend"] = False  # each dot's model is its x label
 
 
 def _line_figures(plot: LinePlot, runtimes: set[str], models: set[str]) -> list[dict[str, Any]]:
@@ -131,5 +182,14 @@ def _line_figures(plot: LinePlot, runtimes: set[str], models: set[str]) -> list[
         )  # the caption says the rest
         if xs and not plot.log_x and all(isinstance(x, int) for x in xs):
             layout["xaxis"] |= {"tickmode": "array", "tickvals": xs}  # worker counts: whole numbers only
-        found.append({"data": data, "layout": layout})
+        if any(isinstance(x, str) for x in xs):  # runtime tags: "3.13" is a name, not the number 3.13
+            order = list(dict.fromkeys(x for s in panel.series for x in s.xs))
+            layout["xaxis"] |= {"type": "category", "categoryorder": "array", "categoryarray": order}
+        figure = {"data": data, "layout": layout}
+        if len(xs) == 1:
+            _dot_plot(figure, xs[0], plot.xlabel)
+        reference = (
+            plot.baseline if plot.baseline is not None else (max(xs) if plot.ideal and len(xs) > 1 else None)
+        )
+        found.append(_clipped(figure, reference))
     return found

@@ -13,6 +13,7 @@ import html
 import json
 import math
 import re
+from dataclasses import replace
 from importlib import resources
 from typing import Any
 
@@ -62,11 +63,21 @@ def _cell(text: str) -> str:
     if text.flag:
         classes.append("flagged")
         hover.append(f"⚠ {text.flag}")
+    if text.tone is not None and math.isfinite(text.tone):
+        attributes += f' style="background: {_tone(text.tone)}"'
+    if text.tone is not None and text.estimate is not None:
+        hover.append(f"speedup {text.estimate}")  # the compact cell's interval and n
     if classes:
         attributes += f' class="{" ".join(classes)}"'
     if hover:
         attributes += f' title="{html.escape(" · ".join(hover))}"'
     return f"<td{attributes}>{inline(text)}</td>"
+
+
+def _tone(tone: float) -> str:
+    """A cell's background: green for good (towards 1), red for bad (towards -1), white at 0."""
+    strength = round(min(abs(tone), 1.0) * 0.55, 3)
+    return f"rgba(46, 160, 67, {strength})" if tone >= 0 else f"rgba(207, 34, 46, {strength})"
 
 
 def table(structured: markdown.Table) -> str:
@@ -122,6 +133,9 @@ def _body(section: Section, panels: dict[str, int], drawn: bool) -> list[str]:
 
 def section_html(section: Section, panels: dict[str, int], drawn: bool) -> str:
     body = "\n".join(_body(section, panels, drawn))
+    if section.aside:
+        beside = "\n".join(_body(replace(section, lines=section.aside), panels, drawn))
+        body = f'<div class="beside"><div>{body}</div><aside>{beside}</aside></div>'
     heading = _heading(2, section.title, section.anchor)
     return f'<section id="section-{section.anchor}">\n{heading}\n{body}\n</section>'
 

@@ -21,12 +21,18 @@ class Cell(str):
     sort: float | None
     flag: str
     estimate: Estimate | None
+    tone: float | None  # -1 (bad) .. 1 (good): the page colours the cell; None: no colour
 
     def __new__(
-        cls, text: str, sort: float | None = None, flag: str = "", estimate: Estimate | None = None
+        cls,
+        text: str,
+        sort: float | None = None,
+        flag: str = "",
+        estimate: Estimate | None = None,
+        tone: float | None = None,
     ) -> Cell:
         cell = super().__new__(cls, text)
-        cell.sort, cell.flag, cell.estimate = sort, flag, estimate
+        cell.sort, cell.flag, cell.estimate, cell.tone = sort, flag, estimate, tone
         return cell
 
 

@@ -20,6 +20,9 @@ class Section:
     plots: tuple[Plot, ...] = ()
     left_out: tuple[str, ...] = ()
     lead: bool = False  # printed before the contents and the findings: the answer comes first
+    aside: tuple[
+        str, ...
+    ] = ()  # beside the lines on the page (a plot next to its table); after them in Markdown
 
     @property
     def anchor(self) -> str:
@@ -28,7 +31,7 @@ class Section:
     def markdown(self, drawn: set[str] | None = None) -> str:
         """The section as Markdown; images of plots not in *drawn* (when given) are left out."""
         missing = {markdown.image(p.stem) for p in self.plots if drawn is not None and p.stem not in drawn}
-        body = [line for line in self.lines if line not in missing]
+        body = [line for line in (*self.lines, *self.aside) if line not in missing]
         return "\n".join([f"## {self.title}", "", *body]).rstrip() + "\n"
 
 

@@ -53,7 +53,7 @@ def model_rank(model: str) -> int:
 def report_suite(key: BenchKey, bench: Bench) -> str:
     """The report suite of a bench: matrix benches split into "cpu" and "io" by their workload kind."""
     if key.suite == "matrix":
-        return "io" if bench.metadata.get("lab_kind") == "io" else "cpu"
+        return "io" if bench.meta.kind == "io" else "cpu"
     return key.suite
 
 
@@ -114,8 +114,8 @@ class RuntimeView:
                 found = analysed.speedup(serial, bench)
                 if self.suites[key] == "cpu":
                     found = estimates.check_physics(found, key.workers, self.usable_cpus)
-                if found.usable and bench.metadata.get("lab_suspect"):  # flagged when it was measured
-                    found = replace(found, suspect=str(bench.metadata["lab_suspect"]))
+                if found.usable and bench.meta.suspect:  # flagged when it was measured
+                    found = replace(found, suspect=bench.meta.suspect)
             self._speedups[key] = found
         return self._speedups[key]
 
@@ -212,7 +212,7 @@ def build_view(machine: str, runs: list[Run], problems: list[str], normalize: bo
     mode = max((run_mode(r) for r in valid), key=lambda m: MODE_RANK.get(m, -1), default="default")
     # One host per report: the newest run's. Names do not identify hosts (labs.analyse.hosts).
     found = hosts.assign(runs)
-    host = hosts.newest_host(valid, found)
+    host = hosts.newest_host([r for r in valid if run_mode(r) == mode], found)
     runtimes: dict[RuntimeTag, RuntimeView] = {}
     normalized: list[str] = []
     for run in sorted(valid, key=lambda r: r.started):

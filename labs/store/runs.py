@@ -22,7 +22,7 @@ from typing import Any
 
 from labs.core import limits, runtime
 from labs.core.errors import UsageError
-from labs.store import validate
+from labs.store import upgrade, validate
 
 DROPPED_METADATA = ("hostname", "boot_time", "uptime")
 ROOT = Path(__file__).resolve().parents[2]  # the checkout: labs/store/runs.py -> labs -> checkout
@@ -138,7 +138,8 @@ def iter_run_files(root: Path) -> list[Path]:
 
 
 def load_run(path: Path) -> dict[str, Any]:
-    """One stored run as parsed, validated JSON.
+    """One stored run as parsed, validated JSON, its benches' metadata in the current schema
+    (labs.store.upgrade).
 
     ValueError naming the file and the reason when it is not a well-formed lab/pyperf result: files
     are untrusted input (see labs.store.validate for every check)."""
@@ -155,7 +156,7 @@ def load_run(path: Path) -> dict[str, Any]:
         validate.check_suite(data)
     except ValueError as exc:
         raise ValueError(f"{path}: {exc}") from None
-    return data
+    return upgrade.run(data)
 
 
 def load_all(root: Path) -> tuple[list[tuple[Path, dict[str, Any]]], list[str]]:

@@ -92,7 +92,7 @@ def _check_labs_record(record: object) -> None:
             f"labs.machine {record['machine']!r} is not a safe directory name "
             "(letters, digits, '.', '_' and '-', no '..')"
         )
-    for name in ("started", "mode"):
+    for name in ("started", "mode", "session"):
         if name in record and not isinstance(record[name], str):
             raise ValueError(f"labs.{name} must be a string, got {record[name]!r}")
     for name in ("runtime",):

@@ -91,11 +91,12 @@ class Workload:
         return self.module.make_tasks(*args)
 
     def variant(self) -> dict[str, str]:
-        """A declared variant's family and value, for metadata (the report orders variants by value)."""
+        """A declared variant's family and value, by their schema names (labs.store.schema: variant_of,
+        variant; the report orders variants by value)."""
         if not hasattr(self.module, "VARIANTS"):
             return {}
         family = self.module.__name__.rsplit(".", 1)[1]
-        return {"lab_variant_of": family, "lab_variant": str(self.module.VARIANTS[self.name])}
+        return {"variant_of": family, "variant": str(self.module.VARIANTS[self.name])}
 
     @contextlib.contextmanager
     def environment(self) -> Iterator[str | None]:

@@ -17,6 +17,44 @@ def test_fingerprints_2_5x_apart_are_two_hosts_of_one_machine_id():
     assert [found[r].speed_class for r in (yesterday, today, again)] == [1, 2, 1]
 
 
+def test_a_session_is_one_host_whatever_one_busy_run_read():
+    """Six runtimes measured by one nox session: the last run's fingerprint read 13% slower (a busy
+    minute), which made it "another host" and dropped the five others from the report. A session is
+    judged once, from the median of all its readings."""
+    tags = ("3.12", "3.13", "3.13t", "3.13t-gil", "3.14", "3.15")
+    session = [
+        run(f"2026-11-30T01-0{i}-00Z", tag=tag, session="nox-1", speed=1.13 if tag == "3.15" else 1.0)
+        for i, tag in enumerate(tags)
+    ]
+    found = hosts.assign(session)
+    assert len({found[r] for r in session}) == 1
+    assert hosts.newest_host(session, found) == found[session[0]]
+
+
+def test_runs_before_session_ids_are_grouped_as_nox_ran_them():
+    """Back to back on different runtimes: one session; a gap of an hour, or the same runtime again,
+    starts another."""
+    first = run("2026-11-30T01-00-00Z", tag="3.12", finished="2026-11-30T01:04:30+00:00")
+    second = run("2026-11-30T01-05-00Z", tag="3.13", finished="2026-11-30T01:09:00+00:00")
+    again = run("2026-11-30T01-10-00Z", tag="3.13", finished="2026-11-30T01:14:00+00:00")
+    later = run("2026-11-30T03-00-00Z", tag="3.14")
+    assert [[r.started for r in s] for s in hosts.sessions([later, again, second, first])] == [
+        [first.started, second.started],
+        [again.started],
+        [later.started],
+    ]
+
+
+def test_a_host_2_5x_slower_is_another_host_even_in_a_session_of_many_readings():
+    today = [
+        run(f"2026-11-30T01-0{i}-00Z", tag=t, session="b", speed=2.5) for i, t in enumerate(("3.12", "3.13"))
+    ]
+    yesterday = [run(f"2026-11-29T01-0{i}-00Z", tag=t, session="a") for i, t in enumerate(("3.12", "3.13"))]
+    found = hosts.assign([*yesterday, *today])
+    assert found[yesterday[0]] == found[yesterday[1]] != found[today[0]] == found[today[1]]
+    assert [found[r].speed_class for r in (yesterday[0], today[0])] == [1, 2]
+
+
 def test_compare_across_hosts_is_refused_in_one_line():
     with pytest.raises(
         UsageError, match=r"ran on another host .* fingerprint is 2\.50x the other's.*--normalize"

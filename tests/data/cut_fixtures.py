@@ -24,6 +24,7 @@ import sys
 from pathlib import Path
 
 from labs.plan.key import BenchKey
+from labs.store import upgrade
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCE = ROOT / "results" / "2cpu-3354490b"
@@ -96,7 +97,12 @@ def keep_scale_out(key: BenchKey) -> bool:
 def cut(data: dict, scale_out: bool = False) -> dict:
     common = data.get("metadata", {})
     wanted = keep_scale_out if scale_out else keep
-    kept = [b for b in data["benchmarks"] if wanted(BenchKey.from_metadata({**common, **b["metadata"]}))]
+    # the key as the lab reads it (older benches get theirs on load); the bench is copied unchanged
+    kept = [
+        b
+        for b in data["benchmarks"]
+        if wanted(BenchKey.from_metadata(upgrade.bench({**common, **b["metadata"]})))
+    ]
     return {**data, "benchmarks": kept}
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from labs.core.tag import RuntimeTag
 from labs.plan.key import BenchKey
-from labs.store import runs
+from labs.store import runs, upgrade
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -22,10 +22,11 @@ def stored_benches():
 
 
 def test_every_committed_bench_decodes_to_the_key_of_its_name():
-    """Runs stored before lab_key existed: their separate lab_* fields give back the exact name."""
+    """Runs stored before lab_key existed: the key that their separate lab_* fields get on load
+    (labs.store.upgrade) gives back the exact name."""
     count = 0
     for metadata in stored_benches():
-        key = BenchKey.from_metadata(metadata)
+        key = BenchKey.from_metadata(upgrade.bench(metadata))
         assert key.name == metadata["name"]
         assert BenchKey.from_metadata(key.metadata()) == key  # and the structured form round-trips
         count += 1

@@ -35,9 +35,10 @@ def records(table: markdown.Table) -> list[dict[str, str]]:
     return [dict(zip(table.header, row, strict=True)) for row in table.rows]
 
 
-def test_the_decision_summary_is_the_first_section(sections):
-    assert SECTIONS[0].__name__ == "decision"
-    assert sections["decision"].lead and not any(s.lead for name, s in sections.items() if name != "decision")
+def test_the_answer_then_the_decision_summary_come_first(sections):
+    assert [compute.__name__ for compute in SECTIONS[:2]] == ["answer", "decision"]
+    leads = {name for name, s in sections.items() if s.lead}
+    assert leads == {"answer", "decision"}
 
 
 def test_every_summary_row_equals_its_row_in_the_best_model_table(sections):

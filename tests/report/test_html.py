@@ -45,7 +45,7 @@ def test_the_page_is_self_contained(page):
 def test_the_decision_summary_comes_first_and_every_section_has_an_anchor(page):
     text = page.read_text(encoding="utf-8")
     headings = re.findall(r'<h2 id="([^"]+)">', text)
-    assert headings[0] == "decision-summary"
+    assert headings[:2] == ["the-answer-which-model-how-many-workers-on-which-python", "decision-summary"]
     assert text.index('id="decision-summary"') < text.index('id="contents"') < text.index('id="findings"')
     for anchor in headings:
         assert f'href="#{anchor}"' in text, anchor  # listed in the contents
@@ -175,7 +175,7 @@ def test_toggling_a_runtime_hides_its_traces(loaded):
 
 
 COLUMN = """
-const table = document.querySelectorAll('table.sortable')[arguments[0]];
+const table = document.querySelectorAll('#section-decision-summary table.sortable')[arguments[0]];
 return Array.from(table.tBodies[0].rows).map(r => r.cells[arguments[1]].dataset.sort ?? null);
 """
 
@@ -184,7 +184,8 @@ def test_sorting_a_table_reorders_it(loaded):
     # the decision summary's CPU-bound table: column 3 is the best speedup
     before = [float(v) for v in loaded.execute_script(COLUMN, 0, 3)]
     assert before != sorted(before)
-    heading = loaded.find_elements("css selector", "table.sortable")[0].find_elements("css selector", "th")[3]
+    tables = loaded.find_elements("css selector", "#section-decision-summary table.sortable")
+    heading = tables[0].find_elements("css selector", "th")[3]
     loaded.execute_script("arguments[0].click()", heading)
     assert [float(v) for v in loaded.execute_script(COLUMN, 0, 3)] == sorted(before)
     loaded.execute_script("arguments[0].click()", heading)
@@ -243,3 +244,46 @@ def test_hovering_a_point_shows_its_value_interval_n_and_bench(loaded):
     assert "fib/threads/n-workers/w2" in text, text
     assert re.search(r"value \d\.\d+", text) and re.search(r"95% interval \[\d\.\d+, \d\.\d+\]", text), text
     assert "n=3x3" in text, text
+
+
+FIRST_SCREEN = """
+const inView = el => { const r = el.getBoundingClientRect(); return r.top >= 0 && r.top < innerHeight - 80; };
+const answer = document.querySelector('[id^="section-the-answer"]');
+const cpu = answer ? answer.querySelector('table.sortable') : null;
+const plot = answer ? answer.querySelector('.panel[data-plot].js-plotly-plot') : null;
+return {
+  cpu_rows: cpu && inView(cpu) ? Array.from(cpu.tBodies[0].rows).filter(inView).length : 0,
+  cpu_header: cpu ? cpu.tHead.rows[0].cells[0].textContent : null,
+  plot: !!plot && inView(plot) && plot.querySelectorAll('.barlayer .point').length > 0,
+  width: document.documentElement.scrollWidth - innerWidth,
+};
+"""
+
+
+def test_the_committed_report_answers_on_its_first_screen(browser, tmp_path):
+    """At 1400x900, before any scrolling, the committed 2-CPU report shows the CPU-bound answer (its
+    rows) and a drawn plot: a reader gets the answer without looking for it."""
+    committed = Path(__file__).resolve().parents[2] / "results" / MACHINE / "REPORT.html"
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.set_window_size(1400, 900)
+    try:
+        browser.execute_cdp_cmd(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": 1400, "height": 900, "deviceScaleFactor": 1, "mobile": False},
+        )
+        browser.get(committed.as_uri())
+        WebDriverWait(browser, 60).until(
+            lambda d: d.execute_script(
+                "return !!window.Plotly && "
+                "document.querySelectorAll('.panel[data-plot]:not(.js-plotly-plot)').length === 0"
+            )
+        )
+        seen = browser.execute_script(FIRST_SCREEN)
+        browser.save_screenshot(str(artifacts(tmp_path) / "report-first-screen.png"))
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+        browser.set_window_size(1280, 900)
+    assert seen["cpu_header"] == "workload" and seen["cpu_rows"] >= 3, seen
+    assert seen["plot"], seen
+    assert seen["width"] <= 1, seen

@@ -47,7 +47,8 @@ def test_report_has_every_section_in_order(fixture_report):
     titles = [compute.__name__ for compute in SECTIONS]
     headings = re.findall(r"^## (.+)$", text, flags=re.MULTILINE)
     # the answer first, then the contents and the findings, then every other section as an appendix
-    assert headings[:3] == ["Decision summary", "Contents", "Findings"] and headings[-1] == "Left out"
+    answer = "The answer: which model, how many workers, on which Python"
+    assert headings[:4] == [answer, "Decision summary", "Contents", "Findings"] and headings[-1] == "Left out"
     assert len(headings) == len(titles) + 3
     left_out = text.split("## Left out", 1)[1]
     assert "- 3.13t-gil / io: no data (`nox -s bench -- --kind io`)" in left_out
@@ -158,7 +159,8 @@ def test_report_from_a_real_run(real_results):
     ):
         assert heading in text
     # a quick run measures each bench in one process: no between-process interval, and n says so
-    assert re.search(r"\| \S+ \| threads \| ≈[\d.]+× \(no interval\) n=1x\d+ \|", text)  # ≈: imprecise
+    imprecise = r"\| \S+ \| threads \| ≈[\d.]+× \(no interval\) n=1x\d+ paired \|"  # ≈: imprecise
+    assert re.search(imprecise, text)
     for stem in ("scaling-fib", "scaling-hashing", "gil-effect", "startup"):
         for suffix in ("png", "svg"):
             image = path.parent / f"{stem}.{suffix}"
@@ -258,3 +260,27 @@ def test_a_report_that_cannot_be_written_is_one_line(tmp_path):
         done = lab_command("report", "--results", str(mount))
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert done.stderr.strip().splitlines()[-1].startswith("ERROR: cannot write the report in")
+
+
+def test_a_new_quick_run_from_a_busy_minute_hides_nothing(tmp_path):
+    """A copy of the committed runs plus one --quick run whose fingerprint read 13% slower (the README's
+    example, taken while the machine was busy): the report still covers every runtime it covered."""
+    committed = Path(__file__).resolve().parents[2] / "results" / MACHINE
+    shutil.copytree(
+        committed, tmp_path / MACHINE, ignore=shutil.ignore_patterns("*.html", "*.md", "*.png", "*.svg")
+    )
+    runs, problems = analysis.load(tmp_path)
+    before = build_view(MACHINE, runs, problems)
+    newest = max((r for r in runs if r.tag == "3.13"), key=lambda r: r.started)
+    data = json.loads(newest.path.read_text())
+    record = data["labs"]
+    record.update(mode="quick", started="2027-01-01T00-00-00Z", finished="2027-01-01T00:00:43+00:00")
+    record["session"] = "a-later-quick-run"
+    for moment in ("start", "end"):
+        taken = record["fingerprint"][moment]
+        taken["seconds"] = {kernel: value * 1.13 for kernel, value in taken["seconds"].items()}
+    (tmp_path / MACHINE / "3.13" / "2027-01-01T00-00-00Z.json").write_text(json.dumps(data))
+    runs, problems = analysis.load(tmp_path)
+    after = build_view(MACHINE, runs, problems)
+    assert len(before.tags) >= 5 and after.tags == before.tags
+    assert any("2027-01-01T00-00-00Z.json: a quick run" in line for line in after.left_out)

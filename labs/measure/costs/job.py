@@ -23,6 +23,8 @@ from labs.core import limits
 from labs.core.errors import UsageError
 from labs.measure.costs import ladder, memory, races, transfer
 from labs.measure.harness import Harness, Option, loop_timer, runtime_metadata
+from labs.store import schema
+from labs.store.schema import Kind
 
 OPTIONS = (Option("increments", int, 1, "increments per thread (race)"),)
 
@@ -34,7 +36,7 @@ def _transfer(harness: Harness, stack: contextlib.ExitStack) -> None:
     if why:
         raise UsageError(f"carrier {cls.name} at {size} bytes: {why}")
     limits.check_memory(size)
-    harness.describe(cls.description, lab_kind="transfer", lab_carrier=cls.name, lab_payload_bytes=size)
+    harness.describe(cls.description, kind=Kind.TRANSFER, carrier=cls.name, payload_bytes=size)
     inner = max(1, min(1000, (4 << 20) // size))  # ~4 MiB moved per value, at most 1000 trips
     if not harness.worker:
         return harness.bench(loop_timer(lambda: None), inner_loops=inner)
@@ -49,11 +51,11 @@ def _ladder(harness: Harness, stack: contextlib.ExitStack) -> None:
     why = cls.unavailable_reason()
     if why:
         raise UsageError(f"rung {cls.name}: {why}")
-    harness.describe(cls.description, lab_kind="ladder", lab_rung=cls.name)
+    harness.describe(cls.description, kind=Kind.LADDER, rung=cls.name)
     if cls.classic:
-        harness.runner.metadata.update(lab_classic=cls.classic[0], lab_classic_seconds=cls.classic[1])
+        harness.record(classic=cls.classic[0], classic_seconds=cls.classic[1])
     if cls is ladder.FsyncWrite:
-        harness.runner.metadata["lab_temp_filesystem"] = ladder.temp_filesystem()
+        harness.record(temp_filesystem=ladder.temp_filesystem())
     if not harness.worker:
         return harness.bench(loop_timer(lambda: None), inner_loops=cls.ops)
     rung = stack.enter_context(cls())
@@ -66,10 +68,10 @@ def _race(harness: Harness, stack: contextlib.ExitStack) -> None:
     strategy, threads = key.subject, key.workers
     harness.describe(
         f"{threads} threads x {increments} increments",
-        lab_kind="race",
-        lab_strategy=strategy,
-        lab_threads=threads,
-        lab_increments=increments,
+        kind=Kind.RACE,
+        strategy=strategy,
+        threads=threads,
+        increments=increments,
     )
     job: Callable[[], object]
     if strategy in races.ASYNC_STRATEGIES:
@@ -82,7 +84,7 @@ def _race(harness: Harness, stack: contextlib.ExitStack) -> None:
         outcome = {}
         if harness.worker:
             final = job()
-            outcome = {"lab_final_balance": final, "lab_overdraft": max(0, -final)}
+            outcome = {"final_balance": final, "overdraft": max(0, -final)}  # names in labs.store.schema
     else:
 
         def job() -> races.CounterResult:
@@ -91,7 +93,7 @@ def _race(harness: Harness, stack: contextlib.ExitStack) -> None:
         outcome = {}
         if harness.worker:
             result = job()
-            outcome = {"lab_expected": result.expected, "lab_lost": result.lost}
+            outcome = {"expected": result.expected, "lost": result.lost}
     harness.bench(loop_timer(job), **outcome)
 
 
@@ -106,9 +108,9 @@ def _asyncio_task(harness: Harness, stack: contextlib.ExitStack) -> None:
     workers = harness.key.workers
     harness.describe(
         "create asyncio tasks on a running loop, run them, await them all",
-        lab_kind="startup",
-        lab_model="asyncio-task",
-        lab_workers=workers,
+        kind=Kind.STARTUP,
+        model="asyncio-task",
+        workers=workers,
     )
     if not harness.worker:
         return harness.bench(loop_timer(lambda: None))
@@ -139,11 +141,13 @@ def measure_memory(harness: Harness, stack: contextlib.ExitStack) -> None:
         metadata = {
             "name": metric_key.name,
             "unit": "byte",
-            "lab_kind": "memory",
-            "lab_model": key.model,
-            "lab_workers": key.workers,
-            "lab_metric": metric,
-            "lab_memory_source": memory.SOURCE,
+            **schema.checked(
+                kind=Kind.MEMORY,
+                model=key.model,
+                workers=key.workers,
+                metric=metric,
+                memory_source=memory.SOURCE,
+            ),
             **metric_key.metadata(),
             **runtime_metadata(args.lab_machine),
         }

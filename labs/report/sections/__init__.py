@@ -1,10 +1,14 @@
-"""The report's sections, in the order REPORT.md prints them: each is ``(MachineView) -> Section``."""
+"""The report's sections, in the order REPORT.md prints them: each is ``(MachineView) -> Section``.
+
+The answer first, then the key questions and the decision behind each cell, then the sections that
+prove them; how the numbers were taken (setup, method, reliability) closes the report."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from labs.report.section import Section
+from labs.report.sections.answer import answer
 from labs.report.sections.best import best_models
 from labs.report.sections.compat import compatibility
 from labs.report.sections.decision import decision
@@ -28,10 +32,8 @@ from labs.report.sections.transfer import transfer
 from labs.report.view import MachineView
 
 SECTIONS: tuple[Callable[[MachineView], Section], ...] = (
+    answer,
     decision,
-    setup,
-    method,
-    reliability,
     scaling,
     gil_effect,
     single_thread_overhead,
@@ -48,6 +50,9 @@ SECTIONS: tuple[Callable[[MachineView], Section], ...] = (
     best_models,
     history,
     compatibility,
+    setup,
+    method,
+    reliability,
 )
 
 __all__ = ["SECTIONS"]

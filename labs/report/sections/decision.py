@@ -64,6 +64,10 @@ def key_questions(view: MachineView) -> list[str]:
 
 def decision(view: MachineView) -> Section:
     lines = [
+        "### Key questions",
+        "",
+        *key_questions(view),
+        "",
         "Which model to use, for each workload on each runtime: the fastest plausible (model, pattern, "
         "workers) with its speedup over serial, or the tie of every model that cannot be told apart "
         f"from it (±{best.TIE_MARGIN:.0%}, 95% intervals), the worker count to start with (the smallest "
@@ -77,5 +81,4 @@ def decision(view: MachineView) -> Section:
         rows = _rows(view, kind)
         if rows:
             lines += [f"### {title}", "", *markdown.table(HEADER, rows), ""]
-    lines += ["### Key questions", "", *key_questions(view)]
     return replace(section(TITLE, lines), lead=True)

@@ -26,10 +26,10 @@ class IoNumbers:
 
 
 def io_numbers(bench: Bench) -> IoNumbers:
-    tasks = int(bench.metadata.get("lab_tasks", 0))
-    p50 = [float(v) for v in bench.each_run("lab_p50_ms")]
-    p99 = [float(v) for v in bench.each_run("lab_p99_ms")]
-    cpu = [float(v) for v in bench.each_run("lab_cpu_seconds")]
+    tasks = bench.meta.tasks or 0
+    p50 = bench.each_run(lambda m: m.p50_ms)
+    p99 = bench.each_run(lambda m: m.p99_ms)
+    cpu = bench.each_run(lambda m: m.cpu_seconds)
     return IoNumbers(
         tasks / bench.mean if tasks else math.nan,
         statistics.median(p50) if p50 else math.nan,
@@ -57,7 +57,8 @@ def _runtime_lines(runtime: RuntimeView) -> tuple[list[str], list[str]]:
         return [], []
     rows = []
     for key, bench, numbers in measured:
-        latency = float(bench.metadata.get("lab_latency_ms", 50)) / 1e3
+        added = bench.meta.latency_ms
+        latency = (50 if added is None else added) / 1e3  # runs that did not record it had the default, 50
         ideal = key.workers / latency if latency else math.nan
         n = bench.shape
         cells = [
@@ -75,7 +76,7 @@ def _runtime_lines(runtime: RuntimeView) -> tuple[list[str], list[str]]:
     capacity_key, capacity_bench = capacity
     capacity_rate = io_numbers(capacity_bench).rate
     best_key, best_bench, best = max(measured, key=lambda item: item[2].rate)
-    latency_ms = best_bench.metadata.get("lab_latency_ms", "?")
+    latency_ms = "?" if best_bench.meta.latency_ms is None else best_bench.meta.latency_ms
     lines += [
         f"Server capacity (asyncio client, {capacity_key.workers} concurrent, no added latency): "
         f"{markdown.rate(capacity_rate)} requests/s ({markdown.n(capacity_bench)}); the best model "

@@ -20,8 +20,7 @@ def ladder(view: MachineView) -> Section:
     rows = []
     for rung in rungs:
         first = next(data[t][rung] for t in tags if rung in data[t])
-        classic_what = first.metadata.get("lab_classic")
-        classic = first.metadata.get("lab_classic_seconds")
+        classic_what, classic = first.meta.classic, first.meta.classic_seconds
         cells = [
             markdown.duration(estimates.mean_interval(data[t][rung])) if rung in data[t] else "–"
             for t in tags
@@ -30,8 +29,8 @@ def ladder(view: MachineView) -> Section:
             [
                 rung,
                 *cells,
-                f"{classic_what}: {markdown.time(float(classic))}" if classic else "–",
-                f"{first.mean / float(classic):.3g}×" if classic else "–",
+                f"{classic_what}: {markdown.time(classic)}" if classic else "–",
+                f"{first.mean / classic:.3g}×" if classic else "–",
             ]
         )
     lines = [
@@ -42,5 +41,5 @@ def ladder(view: MachineView) -> Section:
     ]
     fsync = next((b["fsync-write"] for b in data.values() if "fsync-write" in b), None)
     if fsync is not None:
-        lines += ["", f"fsync ran on a `{fsync.metadata.get('lab_temp_filesystem', 'unknown')}` filesystem."]
+        lines += ["", f"fsync ran on a `{fsync.meta.temp_filesystem or 'unknown'}` filesystem."]
     return section(TITLE, lines)

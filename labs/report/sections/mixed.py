@@ -15,16 +15,13 @@ from labs.report.view import MODEL_ORDER, MachineView, RuntimeView
 
 TITLE = "Mixed: each request followed by CPU work (the crossover)"
 STEM = "io-crossover"
-# Runs stored before benches recorded their variant (lab_variant_of, lab_variant): the mixed
-# workload's variants and CPU units then.
-LEGACY_VARIANTS = {"mixed-cpu0": 0.0, "mixed-cpu4": 4.0, "mixed-cpu16": 16.0, "mixed-cpu64": 64.0}
 
 
 def cpu_units(bench: Bench) -> float | None:
-    """The CPU units of a mixed-workload bench, None for any other bench."""
-    if bench.metadata.get("lab_variant_of") == "mixed":
-        return float(bench.metadata["lab_variant"])
-    return LEGACY_VARIANTS.get(str(bench.metadata.get("lab_workload")))
+    """The CPU units of a mixed-workload bench, None for any other bench (runs stored before benches
+    recorded their variant get it on load: labs.store.upgrade)."""
+    meta = bench.meta
+    return float(meta.variant) if meta.variant_of == "mixed" and meta.variant is not None else None
 
 
 def _beats_asyncio(benches: dict[str, Bench], rates: dict[str, float]) -> tuple[str, Estimate] | None:
@@ -103,7 +100,7 @@ def _panel(runtime: RuntimeView) -> Panel:
         found = cpu_units(bench)
         if found is not None and key.model != "serial":
             units[key.workload] = found
-            tasks = int(bench.metadata.get("lab_tasks", 0))
+            tasks = bench.meta.tasks or 0
             if tasks:
                 by_model.setdefault(key.model, {})[key.workload] = estimates.rate(bench, tasks)
     series = []

@@ -18,11 +18,11 @@ def _row(key: BenchKey, bench: Bench) -> tuple[list[str], float, list[int]]:
     """A table row, lost updates per million (NaN when not a counter race) and the lost counts."""
     time = markdown.duration(estimates.mean_interval(bench))
     label = f"{key.subject} / {key.workers}"
-    if bench.metadata.get("lab_overdraft") is not None or bench.each_run("lab_overdraft"):
-        overdraft = [int(v) for v in bench.each_run("lab_overdraft")]
+    overdraft = bench.each_run(lambda m: m.overdraft)
+    if bench.meta.overdraft is not None or overdraft:
         return [label, "–", f"overdraft {max(overdraft, default=0)}", str(len(overdraft)), time], math.nan, []
-    lost = [int(v) for v in bench.each_run("lab_lost")]
-    expected = int(bench.metadata.get("lab_expected") or (bench.each_run("lab_expected") or [0])[0])
+    lost = bench.each_run(lambda m: m.lost)
+    expected = bench.meta.expected or (bench.each_run(lambda m: m.expected) or [0])[0]
     per_million = sum(lost) / (len(lost) * expected) * 1e6 if lost and expected else math.nan
     spread = f"{min(lost, default=0)}–{max(lost, default=0)}"
     return [label, f"{per_million:.1f}", spread, str(len(lost)), time], per_million, lost
@@ -38,7 +38,7 @@ def races(view: MachineView) -> Section:
             row, per_million, lost = _row(key, benches[key])
             rows.append([str(tag), *row])
             if key.subject == "unsafe" and lost:
-                expected = int(benches[key].metadata.get("lab_expected", 0))
+                expected = benches[key].meta.expected or 0
                 findings.append(
                     f"On {tag}, the unsafe counter lost {per_million:.1f} updates per million "
                     f"({len(lost)} counts of {expected:,} increments; {min(lost)} to {max(lost)} lost each)."

@@ -41,8 +41,8 @@ def _overhead_rows(runtime: RuntimeView, top: int) -> list[list[str]]:
 def _task_seconds(runtime: RuntimeView, workload: str) -> float | None:
     """One task's serial time: the serial bench's job time over its task count."""
     serial = runtime.serial(workload)
-    tasks = serial.metadata.get("lab_tasks") if serial else None
-    return serial.mean / int(tasks) if serial and tasks else None
+    tasks = serial.meta.tasks if serial else None
+    return serial.mean / tasks if serial and tasks else None
 
 
 def _break_even(runtime: RuntimeView, top: int) -> tuple[list[list[str]], list[str]]:

@@ -18,7 +18,7 @@ HEADER = [
     "mode",
     "pyperf options",
     "benches / failed",
-    "files",
+    "runs",
 ]
 
 
@@ -50,13 +50,17 @@ def setup(view: MachineView) -> Section:
                 runtime.mode,
                 " ".join(runtime.record.get("pyperf_options", [])),
                 f"{len(runtime.benches)} / {len(runtime.failed)}",
-                ", ".join(  # the lab's commit where the run recorded it (runs before 2026-11-30 did not)
-                    f"`{source}`" + (f" (lab {commit})" if commit != "unknown" else "")
-                    for source, commit in zip(runtime.sources, runtime.commits, strict=True)
-                ),
+                str(len(runtime.sources)),
             ]
         )
     lines += markdown.table(HEADER, rows)
+    files = [  # the lab's commit where the run recorded it (runs before 2026-11-30 did not)
+        [str(tag), f"`{source}`", commit]
+        for tag, runtime in view.runtimes.items()
+        for source, commit in zip(runtime.sources, runtime.commits, strict=True)
+    ]
+    lines += ["", "The runs each runtime is read from (a newer run's bench replaces an older one's):", ""]
+    lines += markdown.table(["runtime", "file", "lab commit"], files)
     lines += [
         "",
         "Every processes result names its start method (processes-fork, -spawn, -forkserver); the default "
@@ -113,9 +117,12 @@ def _hosts(view: MachineView) -> list[str]:
     lines = [
         "",
         "Hosts seen under this machine id: one name can hide several hosts, so runs are grouped by "
-        "kernel and CPU, then by a speed fingerprint taken at both ends of every run (integer, float, "
-        "memory and system-call kernels; another host when one differs by more than 10%). Only this "
-        "report's host is read; runs from before fingerprints are marked speed unverified.",
+        "kernel and CPU, then by speed: a fingerprint (integer, float, memory and system-call kernels) "
+        "is taken at both ends of every run, and each session's host is judged from the median of all "
+        "its readings, another host when its typical speed differs by more than "
+        f"{hosts.SPEED_CLASS_MARGIN:.0%} (a busy minute moves one reading, not a session). Only this "
+        "report's host, the newest session's, is read; runs from before fingerprints are marked speed "
+        "unverified.",
         "",
         *markdown.table(["host", "runs", "started (UTC)", "fingerprint (seconds per kernel)"], rows),
     ]
