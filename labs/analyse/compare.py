@@ -21,6 +21,9 @@ The rule, one quantity from test to verdict to printed interval:
    AND |R - 1| > threshold AND the interval excludes 1; "small change" when significant within the
    threshold; "not significant" when not significant but |R - 1| > threshold; else "same".
 
+Between runs of two runtimes the words are "slower" and "faster": a difference to choose by, not a
+regression of the code; only a regression (one runtime, two commits) makes compare fail.
+
 So a flagged bench always prints an interval that excludes 1, and an unflagged one beyond the threshold
 always prints one that contains 1: verdict and interval cannot contradict each other.
 """
@@ -38,7 +41,9 @@ from labs.analyse.text import format_ci, format_level, format_p, format_time
 
 THRESHOLD = 0.05  # a change smaller than 5% is not flagged, however significant
 ALPHA = 0.05  # the false discovery rate controlled across one compare
-FLAGS = ("REGRESSION", "improvement")
+FLAGS = ("REGRESSION", "improvement", "slower", "faster")
+# Between two runtimes (or models) a difference is a fact to choose by, not a regression of the code.
+ACROSS_RUNTIMES = {"REGRESSION": "slower", "improvement": "faster"}
 RELATIVE_UNIT = "relative time"  # a bench's time / its paired serial baseline's (compare --speedups)
 
 
@@ -153,8 +158,12 @@ def matched(base: Run, other: Run) -> tuple[list[tuple[Bench, Bench]], list[str]
     def identity(bench: Bench) -> object:
         return bench.key or bench.name
 
-    others = {identity(b): b for b in other.benches.values()}
-    bases = {identity(b): b for b in base.benches.values()}
+    def own(run: Run) -> dict[object, Bench]:
+        # a paired serial baseline is part of the bench it was timed in (its speedup's denominator),
+        # not a bench of its own: the workload's serial bench stands for serial
+        return {identity(b): b for b in run.benches.values() if b.meta.baseline_of is None}
+
+    others, bases = own(other), own(base)
     pairs = [(b, others[k]) for k, b in bases.items() if k in others]
     notes = [f"only in {base.label}: {b.name}" for k, b in bases.items() if k not in others]
     notes += [f"only in {other.label}: {b.name}" for k, b in others.items() if k not in bases]
@@ -179,9 +188,18 @@ def compare_many(
     everything = compare_pairs([pair for pairs, _ in matches for pair in pairs], threshold, alpha)
     results, start = [], 0
     for other, (pairs, notes) in zip(others, matches, strict=True):
-        results.append(RunComparison(base, other, everything[start : start + len(pairs)], notes))
+        found = everything[start : start + len(pairs)]
+        if runtime_of(other) != runtime_of(base):
+            for comparison in found:
+                comparison.verdict = ACROSS_RUNTIMES.get(comparison.verdict, comparison.verdict)
+        results.append(RunComparison(base, other, found, notes))
         start += len(pairs)
     return results
+
+
+def runtime_of(run: Run) -> str:
+    """The runtime tag a run measured, without the labels compare adds ("3.13(normalized)")."""
+    return run.tag.split("(", 1)[0]
 
 
 def _value(bench: Bench) -> str:
@@ -227,7 +245,10 @@ def rule_lines(
     level = next((c.level for c in tested if c.level is not None), None)
     flag = f"Flagged when q <= {alpha:g}, |ratio - 1| > {threshold:.0%} and the interval excludes 1"
     if level is not None:
-        flag += f"; intervals at {format_level(level)} (FCR-adjusted) exclude 1 exactly when q <= {alpha:g}"
+        flag += (
+            f"; intervals at {format_level(level)} (widened for the number compared: false coverage "
+            f"rate) exclude 1 exactly when q <= {alpha:g}"
+        )
     lines = [
         f"ratio = mean of process means, other / base; p: permutation test on process means; "
         f"q: Benjamini-Hochberg over the {len(tested)} tested benches of this compare "

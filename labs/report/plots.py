@@ -102,6 +102,7 @@ def pyplot() -> Any | None:
         import matplotlib
 
         matplotlib.use("Agg")
+        matplotlib.rcParams["svg.hashsalt"] = "gil-lab"  # the same plot, the same file: diffs show changes
         import matplotlib.pyplot as plt
     except ImportError:
         return None
@@ -182,7 +183,8 @@ def write(plot: Plot, out_dir: Path, plt: Any) -> list[Path]:
     else:
         figure = _draw_lines(plt, plot)
     paths = [out_dir / f"{plot.stem}.{suffix}" for suffix in SUFFIXES]
-    for path in paths:
-        figure.savefig(path, dpi=100, bbox_inches="tight")
+    for path in paths:  # no creation date: a rebuilt report is byte for byte the same
+        stamp = {"Date": None} if path.suffix == ".svg" else {}
+        figure.savefig(path, dpi=100, bbox_inches="tight", metadata=stamp)
     plt.close(figure)
     return paths

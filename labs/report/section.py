@@ -31,7 +31,8 @@ class Section:
     def markdown(self, drawn: set[str] | None = None) -> str:
         """The section as Markdown; images of plots not in *drawn* (when given) are left out."""
         missing = {markdown.image(p.stem) for p in self.plots if drawn is not None and p.stem not in drawn}
-        body = [line for line in (*self.lines, *self.aside) if line not in missing]
+        aside = ("", *self.aside) if self.aside else ()
+        body = [line for line in (*self.lines, *aside) if line not in missing]
         return "\n".join([f"## {self.title}", "", *body]).rstrip() + "\n"
 
 

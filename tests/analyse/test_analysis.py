@@ -3,6 +3,7 @@ are in tests/report/)."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -58,19 +59,49 @@ def compare_cli(root: Path, *args: str) -> subprocess.CompletedProcess:
 
 
 def test_compare_flags_a_regression_and_gates_on_it(tmp_path):
+    """One runtime, two runs (two commits): 11% slower is a REGRESSION and compare fails."""
     # 5 processes a side (processes of A, then of B ~11% slower): the permutation test can reach p < 0.05.
     slow = [[v * 1.11 for v in A[i : i + 3]] for i in range(5)]
     fast = [A[i : i + 3] for i in range(5)]
-    _fake_run(tmp_path, "3.13", "2026-01-01T00-00-00Z", {"x/serial/n-workers/w1": fast, "only/old": A})
-    _fake_run(tmp_path, "3.14", "2026-01-02T00-00-00Z", {"x/serial/n-workers/w1": slow})
-    done = compare_cli(tmp_path, "3.13", "3.14", "--table")
+    before = _fake_run(
+        tmp_path, "3.13", "2026-01-01T00-00-00Z", {"x/serial/n-workers/w1": fast, "only/old": A}
+    )
+    after = _fake_run(tmp_path, "3.13", "2026-01-02T00-00-00Z", {"x/serial/n-workers/w1": slow})
+    done = compare_cli(tmp_path, str(before), str(after), "--table")
     assert done.returncode == 1, done.stderr
     row = next(line for line in done.stdout.splitlines() if line.startswith("| x/serial"))
     assert "| 1.110 |" in row and "REGRESSION" in row and "| 5x3 | 5x3 |" in row, row
     assert "Benjamini-Hochberg over the 1 tested benches" in done.stdout
     assert "only in 3.13@2026-01-01T00-00-00Z: only/old" in done.stdout
-    reverse = compare_cli(tmp_path, "3.14", "3.13")
+    reverse = compare_cli(tmp_path, str(after), str(before))
     assert reverse.returncode == 0 and "improvement" in reverse.stdout
+
+
+def test_between_runtimes_a_difference_is_slower_or_faster_never_a_regression(tmp_path):
+    slow = [[v * 1.11 for v in A[i : i + 3]] for i in range(5)]
+    _fake_run(
+        tmp_path, "3.13", "2026-01-01T00-00-00Z", {"x/serial/n-workers/w1": [A[i : i + 3] for i in range(5)]}
+    )
+    _fake_run(tmp_path, "3.14", "2026-01-02T00-00-00Z", {"x/serial/n-workers/w1": slow})
+    done = compare_cli(tmp_path, "3.13", "3.14", "--json")
+    assert done.returncode == 0, done.stderr
+    (bench,) = json.loads(done.stdout)["comparisons"][0]["benches"]
+    assert bench["verdict"] == "slower" and bench["flagged"] and bench["ratio"] == pytest.approx(1.11)
+    assert "faster" in compare_cli(tmp_path, "3.14", "3.13").stdout
+
+
+def test_compare_of_two_runtimes_as_the_readme_shows_reads_the_committed_reports_runs():
+    """`labs compare 3.13 3.13t --table` from the repository root: the runs the report reads for each
+    runtime (on the machine that has both), the default CPU benches bench for bench, paired serial
+    baselines folded into their benches, and "slower"/"faster", never "REGRESSION"."""
+    done = lab_command("compare", "3.13", "3.13t", "--table", timeout=120)
+    assert done.returncode == 0, done.stderr
+    rows = [line for line in done.stdout.splitlines() if line.startswith("| ") and "/n-workers/" in line]
+    cpu = [r for r in rows if r.split("/")[0].lstrip("| ") in ("fib", "nbody", "parsing", "hashing")]
+    assert len(cpu) >= 20, done.stdout
+    assert not any("@" in r.split(" | ")[0] for r in rows)  # no paired baseline as a row of its own
+    assert "REGRESSION" not in done.stdout and "slower" in done.stdout
+    assert "the report's default-mode runs" in done.stdout
 
 
 def test_compare_with_one_process_says_so(tmp_path):

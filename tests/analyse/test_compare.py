@@ -132,15 +132,17 @@ def test_clear_regression_is_flagged_with_its_interval_and_n():
 def test_false_discovery_rate_spans_every_run_of_one_compare():
     key = BenchKey("matrix", "fib", "threads", "n-workers", 2)
 
-    def run(tag: str, scale: float, seed: int) -> Run:
+    def run(day: str, scale: float, seed: int) -> Run:
+        """One runtime's run on *day*: three commits of one runtime, where slower is a regression."""
         rng = random.Random(seed)
         benches = {}
         for workers in (1, 2, 4):
             k = key.__class__("matrix", "fib", "threads", "n-workers", workers)
             benches[k.name] = bench(k.name, simulated_processes(rng, 5, 3, scale), **k.metadata())
-        return Run(Path(f"{tag}.json"), "m", tag, "2026-01-01T00-00-00Z", {"mode": "default"}, benches)
+        started = f"2026-01-0{day}T00-00-00Z"
+        return Run(Path(f"{started}.json"), "m", "3.13", started, {"mode": "default"}, benches)
 
-    base, slower, same = run("3.13", 1.0, 1), run("3.14", 1.3, 2), run("3.15", 1.0, 3)
+    base, slower, same = run("1", 1.0, 1), run("2", 1.3, 2), run("3", 1.0, 3)
     results = compare.compare_many(base, [slower, same])
     everything = [c for r in results for c in r.comparisons]
     p_values = [c.p_value for c in everything]

@@ -47,3 +47,28 @@ def test_the_committed_report_is_what_labs_report_writes(rebuilt, machine):
     assert page(again / "REPORT.html") == page(machine / "REPORT.html"), (
         f"results/{machine.name}/REPORT.html is stale: run `nox -s report` and commit what it writes"
     )
+
+
+def table_after(lines: list[str], start: int) -> list[list[str]]:
+    """The rows of the Markdown table that begins at *start* (header first, the separator left out)."""
+    rows = []
+    for line in lines[start:]:
+        if not line.startswith("|"):
+            break
+        if not set(line) <= set("|-"):
+            rows.append([cell.strip() for cell in line.strip("|").split("|")])
+    return rows
+
+
+def test_the_readme_quotes_the_committed_answer():
+    """The README's three lines of this machine's answer are the committed report's cells, word for word."""
+    readme = (RESULTS.parent / "README.md").read_text(encoding="utf-8")
+    quoted = readme.split("<!-- answer:", 1)[1].split("<!-- /answer -->", 1)[0].splitlines()
+    header, *rows = table_after(quoted, 1)
+    report = (RESULTS / "2cpu-3354490b" / "REPORT.md").read_text(encoding="utf-8").splitlines()
+    columns, *answer = table_after(report, report.index("**CPU-bound**") + 2)
+    cells = {row[0]: dict(zip(columns, row, strict=True)) for row in answer}
+    assert len(rows) == 3 and header[0] == "workload"
+    for row in rows:
+        for runtime, cell in zip(header[1:], row[1:], strict=True):
+            assert cells[row[0]][runtime] == cell, (row[0], runtime)
