@@ -12,7 +12,7 @@ from pathlib import Path
 from labs.analyse import runs as analysis
 from labs.core.errors import RunError
 from labs.report import html, plots
-from labs.report.section import Section
+from labs.report.section import Section, findings_beyond_the_lead
 from labs.report.sections import SECTIONS
 from labs.report.view import MachineView, build_view
 
@@ -21,7 +21,7 @@ def render(view: MachineView, sections: list[Section], drawn: set[str] | None = 
     """REPORT.md from computed sections: the lead sections (the decision summary) first, then the
     contents, the findings and every other section as an appendix. Images of plots not in *drawn*
     (when given) are left out."""
-    findings = [f for s in sections for f in s.findings]
+    findings, none = findings_beyond_the_lead(sections)
     left_out = [*view.left_out, *(line for s in sections for line in s.left_out)]
     lead = [s for s in sections if s.lead]
     head = [
@@ -40,7 +40,7 @@ def render(view: MachineView, sections: list[Section], drawn: set[str] | None = 
         "",
         "## Findings",
         "",
-        *([f"- {finding}" for finding in findings] or ["- No finding: too few results."]),
+        *([f"- {finding}" for finding in findings] or [f"- {none}"]),
         "",
     ]
     appendices = [s.markdown(drawn) for s in sections if not s.lead]

@@ -19,7 +19,7 @@ from typing import Any
 
 from labs.report import figures, markdown
 from labs.report.markdown import Cell, TableLine
-from labs.report.section import Section
+from labs.report.section import Section, findings_beyond_the_lead
 from labs.report.view import MODEL_ORDER, MachineView, model_rank
 
 NO_PLOTLY = "interactive plots: plotly is not installed (`nox -s report` installs it)"
@@ -185,7 +185,7 @@ def render(view: MachineView, sections: list[Section], plotly: str | None) -> st
     found, models = _figures(view, sections)
     panels = {stem: len(figs) for stem, figs in found.items()}
     drawn = plotly is not None
-    findings = [f for s in sections for f in s.findings]
+    findings, none = findings_beyond_the_lead(sections)
     left_out = [*view.left_out, *(line for s in sections for line in s.left_out)]
     if not drawn:
         left_out.append(NO_PLOTLY)
@@ -207,7 +207,7 @@ def render(view: MachineView, sections: list[Section], plotly: str | None) -> st
         f"<main><h1>{html.escape(title)}</h1><p>{intro}</p>",
         *(section_html(s, panels, drawn) for s in sections if s.lead),
         f'<nav class="toc" id="contents" aria-label="contents"><strong>Contents</strong><ol>{nav}</ol></nav>',
-        _list("Findings", "findings", findings, "No finding: too few results."),
+        _list("Findings", "findings", findings, none),
         *(section_html(s, panels, drawn) for s in sections if not s.lead),
         _list("Left out", "left-out", left_out, "Nothing."),
         "</main>",

@@ -36,6 +36,17 @@ class Section:
         return "\n".join([f"## {self.title}", "", *body]).rstrip() + "\n"
 
 
+def findings_beyond_the_lead(sections: Iterable[Section]) -> tuple[list[str], str]:
+    """Every section's findings, less those a lead section (the key questions) already states word for
+    word: the Findings list adds to the first screen, it does not repeat it. With what to say when the
+    list is empty."""
+    sections = list(sections)
+    stated = "\n".join(line for s in sections if s.lead for line in s.lines)
+    found = [f for s in sections for f in s.findings]
+    empty = "Every finding is stated in the key questions above." if found else "No finding: too few results."
+    return [f for f in found if f not in stated], empty
+
+
 def per_runtime(
     title: str, intro: list[str], parts: Iterable[tuple[list[str], list[str]]], empty: str
 ) -> Section:

@@ -180,8 +180,13 @@ def test_every_finding_carries_its_number(real_results, tmp_path):
         (target / source.name).write_text(json.dumps(data))
     runs, _ = analysis.load(tmp_path)
     rendered, written = build.report(build_view(machine, runs, []), tmp_path / machine)
+    # the key questions state their findings first; the Findings list holds the rest
+    questions = rendered.split("### Key questions", 1)[1].split("\n\n", 2)[1]
     findings = rendered.split("## Findings", 1)[1].split("\n## ", 1)[0]
-    sentences = [line[2:] for line in findings.splitlines() if line.startswith("- ")]
+    sentences = [
+        line[2:] for line in findings.splitlines() if line.startswith("- ") and "key questions" not in line
+    ]
+    sentences += [q for q in questions.splitlines() if q.startswith("- ") and "not measured" not in q]
     assert len(sentences) >= 2
     if plots.pyplot() is not None:
         assert tmp_path / machine / "history.png" in written  # across the three runtimes
