@@ -83,8 +83,11 @@ def write_reports(root: Path, normalize: bool = False) -> tuple[list[Path], list
             problems.append(f"{machine}: no run with measured benches")
             continue
         view = build_view(machine, machine_runs, [p for p in problems if f"/{machine}/" in p], normalize)
-        if not view.runtimes:
-            problems.append(f"{machine}: no measured run under a runtime tag folder (3.13, 3.13t, ...)")
+        if not view.runtimes:  # say why: every run of the machine was left out, each for its reason
+            reasons = view.left_out[:3] + (
+                [f"and {len(view.left_out) - 3} more"] if len(view.left_out) > 3 else []
+            )
+            problems.append(f"{machine}: no run to report: {'; '.join(reasons)}")
             continue
         sections = [compute(view) for compute in SECTIONS]
         try:

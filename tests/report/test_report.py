@@ -75,7 +75,8 @@ def test_runs_outside_runtime_tag_folders_are_a_problem_not_a_report(tmp_path):
     written, problems = build.write_reports(tmp_path)
     assert written == [] and not (tmp_path / MACHINE / "REPORT.md").exists()
     assert not (tmp_path / MACHINE / "REPORT.html").exists()
-    assert f"{MACHINE}: no measured run under a runtime tag folder (3.13, 3.13t, ...)" in problems
+    why = "nightly/2026-11-26T15-29-28Z.json: not a runtime tag folder"
+    assert f"{MACHINE}: no run to report: {why}" in problems
 
 
 def test_a_bar_plot_without_intervals_is_refused(tmp_path):
