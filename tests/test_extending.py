@@ -21,7 +21,7 @@ def block(starting: str) -> dict:
 
 def test_the_workload_example_computes_and_checks_its_tasks():
     squares = block('"""Sum of squares')
-    tasks = squares["make_tasks"](squares["SIZES"]["smoke"])
+    tasks = squares["make_tasks"](squares["SIZES"]["quick"])
     results = [squares["run"](task) for task in tasks]
     assert squares["check"](tasks, results) is None
     assert squares["check"](tasks, [0] * len(tasks)) == "a sum is wrong"

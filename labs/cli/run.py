@@ -77,7 +77,7 @@ def _checked(args: argparse.Namespace) -> _Request:
     model_class = models.available(args.model)
     pattern = patterns.check_name(args.pattern)
     workers = limits.check_workers(limits.parse_int("workers", args.workers))
-    size = workload.sizes["default"] if args.size is None else limits.parse_positive_int("size", args.size)
+    size = workload.sizes["rigorous"] if args.size is None else limits.parse_positive_int("size", args.size)
     lab.check_size(workload, size)
     timeout = limits.check_timeout(limits.parse_positive_int("timeout", args.timeout))
     if args.fault == "kill" and model_class.in_process:

@@ -47,7 +47,7 @@ def execute(args: argparse.Namespace) -> int:
     workload = user.workload(spec, args.tasks, args.check)
     if workload.kind == "io" and hasattr(workload.module, "environment"):
         raise UsageError(f"{workload.name} needs its own environment (a server): tune it with labs bench")
-    size = workload.sizes["default"] if args.size is None else limits.parse_positive_int("size", args.size)
+    size = workload.sizes["rigorous"] if args.size is None else limits.parse_positive_int("size", args.size)
     chosen = tune.candidates(workload, asked)
     out = sys.stderr if args.json else sys.stdout
 

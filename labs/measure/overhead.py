@@ -66,7 +66,7 @@ def body(harness: Harness, stack: contextlib.ExitStack) -> None:
         cpu = ", ".join(w.name for w in workloads.all_workloads() if w.kind == "cpu")
         raise UsageError(f"overhead measures CPU workloads only; {workload.name!r} is {workload.kind}: {cpu}")
     workers = limits.check_workers(args.lab_workers)
-    tasks = workload.make_tasks(workload.sizes["quick"])
+    tasks = workload.make_tasks(workload.sizes["default"])
     chunks = patterns.split(tasks, workers)
     func = resolve(workload.task)
     expected = lab.serial_reference(workload, tasks) if harness.worker else None

@@ -17,7 +17,6 @@ from labs.plan.selection import Selection
 JOB = "labs.measure.job"
 COSTS = "labs.measure.costs.job"
 # The workload size each mode measures (a workload declares smoke, quick and default sizes).
-SIZE_OF_MODE = {"quick": "smoke", "default": "quick", "rigorous": "default"}
 ENGINES = ("dask", "celery")  # scale-out engines: each start is a cluster (seconds), measured after the core
 # A CPU-bound job holds at least this many tasks per worker at the sweep's top count, whatever the mode's
 # size: with fewer tasks than workers, a speedup measures the task count, not the model (16 CPUs, 8 tasks).
@@ -158,7 +157,7 @@ def _matrix(selection: Selection, runnable: Sequence[str], counts: tuple[int, ..
     chosen = [workloads.get(name) for name in selection.workloads]
     raised: list[str] = []  # CPU workloads given more tasks than their mode's size (MIN_TASKS_PER_WORKER)
     for workload in [w for w in chosen if selection.kind in (None, w.kind)]:
-        size = workload.sizes[SIZE_OF_MODE[mode]]
+        size = workload.sizes[mode]
         if workload.kind == "cpu" and size < MIN_TASKS_PER_WORKER * counts[-1]:
             size = MIN_TASKS_PER_WORKER * counts[-1]
             raised.append(workload.name)

@@ -13,10 +13,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from labs.store import schema
+from labs.workloads import mixed  # runs stored before benches recorded their variant were all mixed's
 
 RENAMED = {"lab_channel": "lab_carrier"}  # before the carrier was called so
-# Runs stored before benches recorded their variant: the mixed workload's variants and CPU units then.
-LEGACY_VARIANTS = {"mixed-cpu0": 0, "mixed-cpu4": 4, "mixed-cpu16": 16, "mixed-cpu64": 64}
 VERSION = schema.stored("schema_version")
 
 
@@ -53,7 +52,7 @@ def bench(metadata: Mapping[str, Any]) -> dict[str, Any]:
             found[key] = legacy_key(found)
         except ValueError:
             pass  # not a lab bench (a plain pyperf benchmark): it stays without a key
-    variant = LEGACY_VARIANTS.get(str(found.get(schema.stored("workload"))))
+    variant = mixed.VARIANTS.get(str(found.get(schema.stored("workload"))))
     if schema.stored("variant_of") not in found and variant is not None:
         found.update(schema.checked(variant_of="mixed", variant=str(variant)))
     found[VERSION] = schema.SCHEMA_VERSION

@@ -4,7 +4,7 @@ A workload module declares:
     KIND         "cpu" or "io"
     DESCRIPTION  one line
     ORIGIN       where the kernel comes from (with attribution when reused)
-    SIZES        task counts for the "smoke", "quick" and "default" settings
+    SIZES        task counts a job by the run's mode: {"quick": ..., "default": ..., "rigorous": ...}
     make_tasks(size[, env][, variant value]) -> tasks (shareable values: int/float/str/bytes/bool/None/tuples)
     run(task) -> result (a shareable value), blocking
     check(tasks, results) -> None or a description of what is wrong (a known-answer check); a workload

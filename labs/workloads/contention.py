@@ -12,7 +12,7 @@ from collections.abc import Sequence
 KIND = "cpu"
 DESCRIPTION = "every worker sums over one shared table of floats and shared constants (refcount contention)"
 ORIGIN = "written for the lab (after the 3.13t shared-constants collapse in the design notes)"
-SIZES = {"smoke": 4, "quick": 8, "default": 32}
+SIZES = {"quick": 4, "default": 8, "rigorous": 32}
 READS_PER_TASK = 100_000
 SHARED_TABLE = [i * 0.5 + 1000.25 for i in range(4096)]
 SHARED_WEIGHTS = (1.5, 2.5, 3.5, 4.5, 5.5, 6.5, 7.5, 8.5)

@@ -13,7 +13,7 @@ from labs.workloads.io.pages import page_bytes
 KIND = "io"
 DESCRIPTION = "GET pages from a local HTTP server (latency and payload per run; default 50 ms, 16 KiB)"
 ORIGIN = "written for the lab (the course's 'download many web pages', on loopback)"
-SIZES = {"smoke": 8, "quick": 32, "default": 64}
+SIZES = {"quick": 8, "default": 32, "rigorous": 64}
 
 
 @contextlib.contextmanager

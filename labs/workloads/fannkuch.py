@@ -9,7 +9,7 @@ from labs.workloads._pyperformance import load_benchmark
 KIND = "cpu"
 DESCRIPTION = "list permutations and slice reversal: fannkuch(7..8)"
 ORIGIN = "pyperformance bm_fannkuch (Computer Language Benchmarks Game), imported from the package"
-SIZES = {"smoke": 4, "quick": 8, "default": 32}
+SIZES = {"quick": 4, "default": 8, "rigorous": 32}
 # Known answers: maximum flips of pancake-flipping all permutations of 1..n.
 MAX_FLIPS = {5: 7, 6: 10, 7: 16, 8: 22, 9: 30}
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 KIND = "cpu"
 DESCRIPTION = "call-heavy recursion: naive fib(24..25), ~100k-240k calls a task"
 ORIGIN = "classic naive recursive Fibonacci, written for the lab"
-SIZES = {"smoke": 4, "quick": 8, "default": 32}
+SIZES = {"quick": 4, "default": 8, "rigorous": 32}
 
 
 def make_tasks(size: int) -> list[int]:

@@ -14,7 +14,7 @@ from labs.core.errors import RunError
 KIND = "io"
 DESCRIPTION = "write a 256 KiB file and read it back, in a temporary directory"
 ORIGIN = "written for the lab"
-SIZES = {"smoke": 8, "quick": 32, "default": 64}
+SIZES = {"quick": 8, "default": 32, "rigorous": 64}
 FILE_BYTES = 256 << 10
 
 

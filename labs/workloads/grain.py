@@ -13,7 +13,7 @@ from labs.workloads.fib import check, run  # fib's kernel and known-answer check
 KIND = "cpu"
 DESCRIPTION = "naive fib(N) per task, N = 10 .. 26 by variant: the task size sweep of the break-even"
 ORIGIN = "written for the lab (fib's kernel at five sizes)"
-SIZES = {"smoke": 8, "quick": 32, "default": 64}
+SIZES = {"quick": 8, "default": 32, "rigorous": 64}
 VARIANTS = {"grain-fib10": 10, "grain-fib14": 14, "grain-fib18": 18, "grain-fib22": 22, "grain-fib26": 26}
 
 

@@ -13,7 +13,7 @@ DESCRIPTION = "float arithmetic: n-body simulation of the outer planets, 1,000..
 ORIGIN = (
     "pyperformance bm_nbody (Kevin Carson, Tupteq, Fredrik Johansson, Daniel Nanz), imported from the package"
 )
-SIZES = {"smoke": 4, "quick": 8, "default": 32}
+SIZES = {"quick": 4, "default": 8, "rigorous": 32}
 STEPS = 1000
 BODY_NAMES = ("sun", "jupiter", "saturn", "uranus", "neptune")
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 KIND = "cpu"
 DESCRIPTION = "json dumps/loads and regex scans of 400 generated records a task (C code holding the GIL)"
 ORIGIN = "written for the lab (json and re are C-accelerated but keep the GIL)"
-SIZES = {"smoke": 4, "quick": 8, "default": 32}
+SIZES = {"quick": 4, "default": 8, "rigorous": 32}
 RECORDS_PER_TASK = 400
 _EMAIL = re.compile(r'"email": "([a-z0-9.]+)@([a-z0-9]+)\.example"')
 _NUMBER = re.compile(r"\b\d{3,}\b")

@@ -10,7 +10,7 @@ from labs.workloads._pyperformance import load_benchmark
 KIND = "cpu"
 DESCRIPTION = "spectral norm of a 40..45 square matrix, 4 power iterations a task"
 ORIGIN = "pyperformance bm_spectral_norm (Computer Language Benchmarks Game), imported from the package"
-SIZES = {"smoke": 4, "quick": 8, "default": 32}
+SIZES = {"quick": 4, "default": 8, "rigorous": 32}
 ITERATIONS = 4
 
 

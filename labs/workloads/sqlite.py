@@ -15,7 +15,7 @@ from labs.workloads.io.connections import per_thread
 KIND = "io"
 DESCRIPTION = "range-aggregate queries on a 200,000-row SQLite file, one connection per worker thread"
 ORIGIN = "written for the lab"
-SIZES = {"smoke": 8, "quick": 32, "default": 64}
+SIZES = {"quick": 8, "default": 32, "rigorous": 64}
 ROWS = 200_000
 SPAN = 20_000
 _local = threading.local()

@@ -7,7 +7,7 @@ import subprocess
 KIND = "io"
 DESCRIPTION = "run `sleep 0.02; echo N` in /bin/sh and wait for it"
 ORIGIN = "written for the lab"
-SIZES = {"smoke": 8, "quick": 32, "default": 64}
+SIZES = {"quick": 8, "default": 32, "rigorous": 64}
 
 
 def make_tasks(size: int) -> list[int]:

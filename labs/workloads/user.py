@@ -30,7 +30,7 @@ from labs.core.errors import UsageError
 from labs.workloads import Workload
 
 ENTRY_POINTS = "gil_lab.workloads"
-DEFAULT_SIZES = {"smoke": 4, "quick": 16, "default": 64}
+DEFAULT_SIZES = {"quick": 4, "default": 16, "rigorous": 64}  # tasks a job, by the run's mode
 
 
 def is_user_spec(spec: str) -> bool:
@@ -133,6 +133,15 @@ class _Protocol:
         return self._check(tasks, results) if self._check else None
 
 
+# Workload files written before SIZES were keyed by the run's mode name their sizes the old way.
+_OLD_SIZE_NAMES = {"smoke": "quick", "quick": "default", "default": "rigorous"}
+
+
+def _by_mode(sizes: dict[str, int]) -> dict[str, int]:
+    """*sizes* keyed by mode (quick, default, rigorous), from either naming."""
+    return {_OLD_SIZE_NAMES.get(k, k): v for k, v in sizes.items()} if "smoke" in sizes else sizes
+
+
 def _module_workload(module: types.ModuleType) -> Workload:
     for name in ("make_tasks", "run"):
         if not callable(getattr(module, name, None)):
@@ -145,7 +154,7 @@ def _module_workload(module: types.ModuleType) -> Workload:
         kind=kind,
         description=getattr(module, "DESCRIPTION", module.__doc__ or module.__name__).strip().splitlines()[0],
         origin=f"user code (source sha256 {source_hash(module)})",
-        sizes={**DEFAULT_SIZES, **dict(getattr(module, "SIZES", {}))},
+        sizes={**DEFAULT_SIZES, **_by_mode(dict(getattr(module, "SIZES", {})))},
         task=f"{module.__name__}:run",
         async_task=f"{module.__name__}:run_async" if hasattr(module, "run_async") else None,
         module=module,

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 KIND = "cpu"
 DESCRIPTION = "allocation/dict/str heavy: normalise and count 6,000 generated words a task"
 ORIGIN = "written for the lab (word counting, the course's map-reduce example)"
-SIZES = {"smoke": 4, "quick": 8, "default": 32}
+SIZES = {"quick": 4, "default": 8, "rigorous": 32}
 WORDS_PER_TASK = 6_000
 _SYLLABLES = ("ka", "lo", "mi", "ne", "su", "ta", "ri", "po", "zu", "ve", "ha", "jo")
 

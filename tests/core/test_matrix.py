@@ -51,7 +51,7 @@ def test_each_workload_has_its_declarations():
     for workload in workloads.all_workloads():
         assert workload.kind in ("cpu", "io")
         assert workload.description and workload.origin
-        assert set(workload.sizes) >= {"smoke", "quick", "default"}
+        assert set(workload.sizes) == {"quick", "default", "rigorous"}
     origins = [w.origin for w in WORKLOADS if "pyperformance" in w.origin]
     assert len(origins) >= 2, "at least two kernels come from pyperformance"
 

@@ -84,7 +84,7 @@ def test_plans_carry_typed_keys_and_the_options_their_script_needs():
     selection = Selection.from_args(args(workload=["fib"], model=["threads"], suite=["matrix"], quick=True))
     spec = plan(selection, Fixed()).specs[0]
     assert spec.key == BenchKey("matrix", "fib", "serial", "n-workers", 1)
-    smoke_size = str(workloads.get("fib").sizes["smoke"])
+    smoke_size = str(workloads.get("fib").sizes["quick"])
     assert spec.module == "labs.measure.job" and spec.options[:2] == ("--lab-size", smoke_size)
 
 
