@@ -4,6 +4,7 @@ nothing left running)."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
 import subprocess
@@ -236,3 +237,24 @@ def test_a_broken_output_or_working_folder_is_one_error_line(tmp_path, shell, me
     )
     assert done.returncode == code, done.stderr
     assert done.stderr.splitlines() == [done.stderr.strip()] and done.stderr.startswith(message), done.stderr
+
+
+def test_a_bad_session_id_is_one_error_line_and_nothing_written(tmp_path):
+    """LABS_SESSION (set by nox -s bench for all its runtimes) is written into every run: a value that
+    is no id is refused before anything is measured or written."""
+    bench = ["bench", "--quick", "-w", "fib", "-m", "threads", "-n", "2", "--suite", "matrix"]
+    done = subprocess.run(
+        [sys.executable, "-m", "labs", *bench, "--no-fingerprint", "--results", str(tmp_path / "results")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        env={**os.environ, "LABS_SESSION": "../../etc"},
+    )
+    assert done.returncode == 2
+    (line,) = done.stderr.strip().splitlines()
+    assert line == (
+        "ERROR: LABS_SESSION='../../etc' is not a session id; "
+        "valid: 1 to 64 letters, digits, '.', '_', ':' or '-'"
+    )
+    assert not (tmp_path / "results").exists()
