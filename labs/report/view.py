@@ -119,15 +119,37 @@ class RuntimeView:
             self._speedups[key] = found
         return self._speedups[key]
 
-    def curve(self, workload: str, model: str, pattern: str = "n-workers") -> dict[int, Estimate]:
-        """workers -> speedup of one (workload, model, pattern), CPU-bound or I/O."""
-        points = {}
-        for key in self.benches:
+    def curves(self, workload: str, model: str, pattern: str = "n-workers") -> dict[int, dict[int, Estimate]]:
+        """Tasks a job -> (workers -> speedup) of one (workload, model, pattern), CPU-bound or I/O: one
+        curve per job size, since jobs of different sizes are different questions."""
+        found: dict[int, dict[int, Estimate]] = {}
+        for key, bench in self.benches.items():
             if (key.suite, key.workload, key.model, key.pattern) == ("matrix", workload, model, pattern):
-                found = self.speedup(key)
-                if found is not None:
-                    points[key.workers] = found
-        return dict(sorted(points.items()))
+                estimate = self.speedup(key)
+                if estimate is not None:
+                    found.setdefault(bench.meta.tasks or 0, {})[key.workers] = estimate
+        return {size: dict(sorted(points.items())) for size, points in sorted(found.items())}
+
+    def job_size(self, workload: str, model: str, pattern: str = "n-workers") -> int | None:
+        """The job size a curve is drawn at: the one with the most worker counts, the larger on a tie."""
+        curves = self.curves(workload, model, pattern)
+        return max(curves, key=lambda size: (len(curves[size]), size)) if curves else None
+
+    def curve(self, workload: str, model: str, pattern: str = "n-workers") -> dict[int, Estimate]:
+        """workers -> speedup at one job size (``job_size``): a curve, a fit or a recommendation never
+        mixes jobs of different sizes."""
+        size = self.job_size(workload, model, pattern)
+        return self.curves(workload, model, pattern)[size] if size is not None else {}
+
+    def split_curves(self, workload: str, model: str, pattern: str = "n-workers") -> list[str]:
+        """One line for each job size left out of the curve: what was measured at it."""
+        curves, size = self.curves(workload, model, pattern), self.job_size(workload, model, pattern)
+        return [
+            f"{self.tag} {workload}/{model}: w{', w'.join(map(str, points))} measured with {other} tasks a "
+            f"job, left out of its {size}-task curve (one job size a curve)"
+            for other, points in curves.items()
+            if other != size
+        ]
 
     def models(self, workload: str, kind: str = "cpu") -> list[str]:
         """Models with a bench of *workload*, serial excluded, in model order."""

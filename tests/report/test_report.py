@@ -290,3 +290,26 @@ def test_a_new_quick_run_from_a_busy_minute_hides_nothing(tmp_path):
     after = build_view(MACHINE, runs, problems)
     assert len(before.tags) >= 5 and after.tags == before.tags
     assert any("2027-01-01T00-00-00Z.json: a quick run" in line for line in after.left_out)
+
+
+def test_a_curve_never_mixes_job_sizes_and_its_fit_says_its_task_count():
+    """16 cores, 3.13t threads on nbody: w1 and w4 from 8-task jobs, w2 and w16 from 32-task jobs. One
+    curve, one job size: the 32-task one is drawn and the 8-task points are named as left out; 3.13's
+    threads (w1, w2, w16, all 32 tasks) get a USL fit and a recommended count, with the task count."""
+    from labs.report.sections.scaling import scaling
+    from labs.report.sections.workers import workers
+
+    machine = "16cpu-a43ba0eb"
+    runs, _ = analysis.load(Path(__file__).resolve().parents[2] / "results")
+    view = build_view(machine, [r for r in runs if r.machine == machine], [])
+    free = next(rt for tag, rt in view.runtimes.items() if str(tag) == "3.13t")
+    assert sorted(free.curve("nbody", "threads")) == [2, 16] and free.job_size("nbody", "threads") == 32
+    left_out = scaling(view).left_out
+    assert (
+        "3.13t nbody/threads: w1, w4 measured with 8 tasks a job, left out of its 32-task curve"
+        in "".join(left_out)
+    )
+    (row,) = [line for line in workers(view).lines if line.startswith("| 3.13 | nbody | threads |")]
+    cells = [cell.strip() for cell in row.strip("|").split("|")]
+    assert cells[3] == "32" and cells[4] == "w1 0.95×, w2 0.97×, w16 0.93×" and cells[6] == "w1"
+    assert re.fullmatch(r"\d\.\d{3} \[\d\.\d{3}, \d\.\d{3}\]", cells[7]), cells[7]  # sigma with its interval

@@ -84,7 +84,7 @@ def test_best_model_never_picks_a_suspect_number(rendered):
     assert "⚠" not in row and "processes-spawn / n-workers / w2" not in row
     cells = [cell.strip() for cell in row.split("|")]
     assert int(cells[5]) >= 1  # suspect benches passed over
-    assert cells[6].startswith("– (needs 3 worker counts, has")  # no recommendation from two points
+    assert cells[6].startswith("– (needs 3 worker counts of one job size, has")  # no recommendation from two points
     assert cells[7] == "–"  # nor an Amdahl fit
 
 
@@ -115,8 +115,8 @@ FACTS = {
     "scaling": [
         # fib on 3.13: processes-spawn "2.33x" with 2 usable CPUs (a slow serial baseline, not real scaling)
         # (≈: each interval reaches beyond ±5%)
-        "| 3.13 | processes-spawn | ≈1.22× [0.90, 1.66] n=3x3 / 3x3 | ≈2.33× [1.73, 3.14] n=3x3 / 3x3 ⚠",
-        "| 3.13t | threads | 1.01× [0.98, 1.04] n=3x3 / 3x3 | ≈1.68× [1.57, 1.80] n=3x3 / 3x3 | 84% |",
+        "| 3.13 | processes-spawn | 8 | ≈1.22× [0.90, 1.66] n=3x3 / 3x3 | ≈2.33× [1.73, 3.14] n=3x3 / 3x3 ⚠",
+        "| 3.13t | threads | 8 | 1.01× [0.98, 1.04] n=3x3 / 3x3 | ≈1.68× [1.57, 1.80] n=3x3 / 3x3 | 84% |",
     ],
     "single_thread_overhead": ["Geometric mean: ≈2.06× [1.88, 2.25] n=3x3."],  # a geometric mean's interval
     "io_download": [

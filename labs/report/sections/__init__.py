@@ -29,12 +29,14 @@ from labs.report.sections.scaling import scaling
 from labs.report.sections.setup import setup
 from labs.report.sections.startup import startup
 from labs.report.sections.transfer import transfer
+from labs.report.sections.workers import workers
 from labs.report.view import MachineView
 
 SECTIONS: tuple[Callable[[MachineView], Section], ...] = (
     answer,
     decision,
     scaling,
+    workers,
     gil_effect,
     single_thread_overhead,
     interpreters_vs_processes,

@@ -126,15 +126,21 @@ def fit(runtime: RuntimeView, choice: Choice) -> tuple[str, str]:
         return "– (a --quick run)", "–"
     curve = {n: e for n, e in runtime.curve(key.workload, key.model).items() if e.usable}
     if len(curve) < MIN_COUNTS:
-        return f"– (needs {MIN_COUNTS} worker counts, has {len(curve)})", "–"
-    reaches = [
-        n for n, e in curve.items() if e.high is not None and best.low is not None and e.high >= best.low
-    ]
-    recommended = reaches[0] if reaches else key.workers
+        return f"– (needs {MIN_COUNTS} worker counts of one job size, has {len(curve)})", "–"
+    recommended = smallest_reaching(curve, best, key.workers)
     if runtime.suites.get(key) != "cpu":
         return f"w{recommended}", "–"  # Amdahl's law describes CPU work shared out, not waiting
     fraction = stats.amdahl_serial_fraction(list(curve), [e.value for e in curve.values()])
     return f"w{recommended}", "–" if fraction is None else f"{fraction:.2f}"
+
+
+def smallest_reaching(curve: dict[int, Estimate], best: Estimate, otherwise: int) -> int:
+    """The smallest worker count whose speedup interval reaches the best speedup's: more workers than
+    that buy nothing the measurement can show."""
+    reaches = [
+        n for n, e in curve.items() if e.high is not None and best.low is not None and e.high >= best.low
+    ]
+    return reaches[0] if reaches else otherwise
 
 
 def choices(view: MachineView, kind: str) -> list[tuple[str, str, Choice, str, str]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from labs.analyse.estimates import Estimate
 from labs.core.tag import RuntimeTag
+from labs.plan.key import BenchKey
 from labs.report import markdown
 from labs.report.plots import BarPlot, interval_series
 from labs.report.section import Section, section
@@ -46,7 +47,8 @@ def gil_effect(view: MachineView) -> Section:
     for workload in view.workloads():
         row = [workload]
         for tag, runtime in view.runtimes.items():
-            estimate = runtime.curve(workload, "threads").get(top)
+            # one point, not a curve: the top count's speedup whatever job size it was measured with
+            estimate = runtime.speedup(BenchKey("matrix", workload, "threads", "n-workers", top))
             if estimate is not None:
                 data[(workload, tag)] = estimate
             row.append(markdown.times(estimate) if estimate else "–")

@@ -11,7 +11,7 @@ from labs.report.view import MachineView
 def scaling(view: MachineView) -> Section:
     counts = view.worker_counts()
     lines: list[str] = []
-    plots = []
+    plots, split = [], []
     for workload in view.workloads():
         rows, panels = [], []
         for tag, runtime in view.runtimes.items():
@@ -20,16 +20,18 @@ def scaling(view: MachineView) -> Section:
                 curve = runtime.curve(workload, model)
                 if not curve:
                     continue
+                split += runtime.split_curves(workload, model)
                 top = max(curve)
                 cells = [markdown.times(curve[n]) if n in curve else "–" for n in counts]
-                rows.append([str(tag), model, *cells, f"{curve[top].value / top:.0%}"])
+                size = str(runtime.job_size(workload, model) or "?")
+                rows.append([str(tag), model, size, *cells, f"{curve[top].value / top:.0%}"])
                 series.append(interval_series(model, list(curve), list(curve.values())))
             if series:
                 panels.append(Panel(str(tag), tuple(series)))
         if not rows:
             continue
         stem = f"scaling-{workload}"
-        header = ["runtime", "model", *[f"w{n}" for n in counts], "efficiency at top"]
+        header = ["runtime", "model", "tasks a job", *[f"w{n}" for n in counts], "efficiency at top"]
         lines += [f"### {workload}", "", *markdown.table(header, rows), "", markdown.image(stem), ""]
         plots.append(
             LinePlot(
@@ -41,5 +43,5 @@ def scaling(view: MachineView) -> Section:
                 ideal=True,
             )
         )
-    left_out = [] if lines else ["speedup vs workers: no CPU-bound matrix benches with a serial baseline"]
+    left_out = split if lines else ["speedup vs workers: no CPU-bound matrix benches with a serial baseline"]
     return section("Speedup vs workers (n-workers pattern)", lines, plots=plots, left_out=left_out)
