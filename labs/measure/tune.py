@@ -91,9 +91,11 @@ def _paired(before: list[float], after: list[float]) -> tuple[float, float]:
 
 
 def rises(before: list[float], after: list[float]) -> bool:
-    """Whether *after* (paired with *before* round by round) is faster beyond its 95% interval."""
-    low, _ = _paired(before, after)
-    return not math.isnan(low) and low > 1
+    """Whether *after* (paired with *before* round by round) is faster beyond its 95% interval and the
+    equivalence margin: a rise of 1% that many rounds make significant is still a tie, and doubling
+    the workers on it would chase the host's noise."""
+    low, high = _paired(before, after)
+    return not math.isnan(low) and stats.told_apart(low, high)
 
 
 def decided(before: list[float], after: list[float]) -> bool:

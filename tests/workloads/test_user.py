@@ -162,3 +162,14 @@ def test_the_recommended_count_is_the_smallest_that_ties_with_the_best():
 
     curve = ModelResult("threads", {1: [1.0, 1.0], 2: [1.9, 2.0], 4: [3.9, 4.0], 8: [3.95, 4.05]}, best=8)
     assert curve.recommended == 4
+
+
+def test_a_sweep_doubles_only_on_a_rise_beyond_the_equivalence_margin():
+    """Throughput rounds of w2 and w4: 1% faster in every round is significant, yet a tie (±3%): the
+    sweep stops there rather than chase a host's noise; 10% faster is a rise."""
+    from labs.measure.tune import rises
+
+    before = [100.0, 101.0, 99.5, 100.5, 100.2, 99.8]
+    assert not rises(before, [v * 1.01 for v in before])
+    assert rises(before, [v * 1.10 for v in before])
+    assert not rises(before, [v * 0.90 for v in before])
