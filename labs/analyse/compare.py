@@ -198,8 +198,10 @@ def compare_many(
 
 
 def runtime_of(run: Run) -> str:
-    """The runtime tag a run measured, without the labels compare adds ("3.13(normalized)")."""
-    return run.tag.split("(", 1)[0]
+    """The runtime tag a run recorded measuring; else its folder's, without the labels compare adds
+    ("3.13(normalized)"). Two files of one runtime in folders of other names stay one runtime."""
+    recorded = run.record.get("runtime", {}).get("tag")
+    return recorded if isinstance(recorded, str) and recorded else run.tag.split("(", 1)[0]
 
 
 def _value(bench: Bench) -> str:

@@ -20,6 +20,7 @@ the host of the newest session among the runs it reports.
 from __future__ import annotations
 
 import copy
+import math
 import statistics
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -39,7 +40,7 @@ class Host:
     group: str
     static_id: str | None
     speed_class: int
-    fingerprint: dict[str, Any] | None = field(compare=False)  # the first run's: the class's reference
+    fingerprint: dict[str, Any] | None = field(compare=False)  # its first session's median: the reference
 
     @property
     def label(self) -> str:
@@ -114,14 +115,23 @@ def pooled_fingerprint(runs: list[Run]) -> dict[str, Any] | None:
         taken = run.record.get("fingerprint")
         for moment in ("start", "end"):
             one = taken.get(moment) if isinstance(taken, dict) else None
-            if isinstance(one, dict) and isinstance(one.get("seconds"), dict):
-                readings.append(one)
+            seconds = one.get("seconds") if isinstance(one, dict) else None
+            if isinstance(seconds, dict):  # a stored file is untrusted: only positive, finite timings
+                kept = {k: v for k, v in seconds.items() if _positive(v)}
+                if kept:
+                    readings.append({"python": one.get("python"), "seconds": kept})
     if not readings:
         return None
     readings = [r for r in readings if r.get("python") == readings[0].get("python")]
     kernels = set.intersection(*(set(r["seconds"]) for r in readings))
     seconds = {k: statistics.median(r["seconds"][k] for r in readings) for k in sorted(kernels)}
     return {"python": readings[0].get("python"), "seconds": seconds, "readings": len(readings)}
+
+
+def _positive(value: object) -> bool:
+    return (
+        isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) and value > 0
+    )
 
 
 def _same_speed(a: dict[str, Any], b: dict[str, Any]) -> bool | None:
@@ -164,31 +174,49 @@ def check(
     chosen: list[Run], normalize: bool = False, among: list[Run] | None = None
 ) -> tuple[list[Run], list[str]]:
     """The runs to compare (normalized copies when asked) and lines to print; UsageError, one line,
-    when two runs ran on different hosts and normalizing was not asked for or is impossible. *among*:
-    every stored run, so that each chosen run is judged with its session."""
-    hosts = assign([*chosen, *(r for r in among or [] if r not in chosen)])
+    when two runs ran on different hosts, or on one host at speeds more than machine.THRESHOLD apart
+    (their sessions' fingerprints: compare's 5% threshold would flag the host's speed that day), and
+    normalizing was not asked for or is impossible. *among*: every stored run, so that each chosen run
+    is judged with its session (a chosen run's stored file counts once)."""
+    paths = {run.path for run in chosen}
+    everything = [*chosen, *(r for r in among or [] if r.path not in paths)]
+    hosts, speed = assign(everything), _session_speeds(everything)
     base, notes, result = chosen[0], [], [chosen[0]]
     for other in chosen[1:]:
         a, b = hosts[base], hosts[other]
-        if same_host(a, b):
+        apart = machine.speed_ratio(speed[base], speed[other]) if speed[base] and speed[other] else None
+        if same_host(a, b) and (apart is None or abs(apart - 1) <= machine.THRESHOLD):
             if a != b:
                 unverified = "same host facts, speed unverified (no fingerprint)"
                 notes.append(f"note: {other.label} and {base.label}: {unverified}")
             result.append(other)
             continue
-        ratio = machine.speed_ratio(a.fingerprint, b.fingerprint) if a.fingerprint and b.fingerprint else None
+        ratio = apart if same_host(a, b) else _speed_ratio(a, b)
         if not normalize or ratio is None:
             how = f"its fingerprint is {ratio:.2f}x the other's" if ratio else "its host facts differ"
+            where = "at another speed on the same host" if same_host(a, b) else "on another host"
             raise UsageError(
-                f"{other.label} ran on another host than {base.label} ({b.label} vs {a.label}: {how}); "
+                f"{other.label} ran {where} than {base.label} ({b.label} vs {a.label}: {how}); "
                 "a difference would be the host's, not the code's"
-                + ("; pass --normalize to divide by the fingerprint ratio" if ratio else "")
+                + (
+                    "; pass --normalize to divide by the fingerprint ratio, or use --speedups"
+                    if ratio
+                    else ""
+                )
             )
         result.append(normalized(other, 1.0 / ratio))
         notes.append(
             f"note: {other.label} NORMALIZED: its times divided by {ratio:.3f}, its host's speed ratio"
         )
     return result, notes
+
+
+def _session_speeds(runs: list[Run]) -> dict[Run, dict[str, Any] | None]:
+    """Each run's session's pooled fingerprint."""
+    speeds: dict[Run, dict[str, Any] | None] = {}
+    for group in sessions(runs):
+        speeds.update(dict.fromkeys(group, pooled_fingerprint(group)))
+    return speeds
 
 
 def newest_host(runs: list[Run], found: dict[Run, Host]) -> Host | None:

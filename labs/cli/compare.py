@@ -64,9 +64,9 @@ def execute(args: argparse.Namespace) -> int:
     runs, problems = analysis.load(results_root(args.results))
     for problem in problems:
         print(f"warning: left out {problem}", file=sys.stderr)
-    # runtime tags: the runs the machine's report reads for each (merged, one host, one mode); files
-    # and MACHINE/TAG@... name runs of their own
-    reported = as_reported(args.runs, runs)
+    # runtime tags: the runs the machine's report reads for each (merged, one host, one mode); files,
+    # and tags of several machines, name runs of their own
+    reported = as_reported(args.runs, runs, args.normalize)
     chosen = [run for run, _ in reported] if reported else analysis.resolve_all(args.runs, runs)
     # Which code made each side: a difference between two commits' runs may be the lab's, not Python's.
     made_by = (
@@ -99,10 +99,12 @@ def execute(args: argparse.Namespace) -> int:
     return 1 if regressions else 0
 
 
-def as_reported(specs: list[str], runs: list[StoredRun]) -> list[tuple[StoredRun, list[str]]] | None:
+def as_reported(
+    specs: list[str], runs: list[StoredRun], normalize: bool = False
+) -> list[tuple[StoredRun, list[str]]] | None:
     """Runtime tags (TAG or MACHINE/TAG, no file) as the runs the report of their machine reads: each
     tag's benches merged across its runs of the report's mode and host. The machine: the one named,
-    else this one when it has every tag, else the one whose runs of those tags share the most benches.
+    else this one when it has every tag, else the one whose runs of those tags hold the most benches.
     None when a spec is a file: those are compared as they are. Each run comes with lines naming the
     files it merges and the lab's commit behind each."""
     from labs.analyse.runs import Run
@@ -114,8 +116,8 @@ def as_reported(specs: list[str], runs: list[StoredRun]) -> list[tuple[StoredRun
         return None
     named = {spec.rpartition("/")[0] for spec in specs} - {""}
     tags = [spec.rpartition("/")[2] for spec in specs]
-    if len(named) > 1:
-        raise UsageError(f"runtimes of one machine compare: {', '.join(sorted(named))} are several")
+    if named and (len(named) > 1 or any("/" not in spec for spec in specs)):
+        return None  # runs of several machines, or one named and one not: compared as stored
     holding = sorted(
         m
         for m in {r.machine for r in runs}
@@ -131,7 +133,7 @@ def as_reported(specs: list[str], runs: list[StoredRun]) -> list[tuple[StoredRun
         if here in holding
         else max(holding, key=lambda m: sum(len(r.benches) for r in runs if r.machine == m and r.tag in tags))
     )
-    view = build_view(machine, [r for r in runs if r.machine == machine], [])
+    view = build_view(machine, [r for r in runs if r.machine == machine], [], normalize)
     found = [view.runtimes.get(RuntimeTag.parse(t)) if RuntimeTag.is_valid(t) else None for t in tags]
     if not all(runtime and runtime.benches for runtime in found):
         return None  # not the lab's benches (plain pyperf files), or none of the report's: as stored

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 CPU = Path("/sys/devices/system/cpu")
-THRESHOLD = 0.10  # a fingerprint kernel this much faster or slower: another host, or a disturbed run
+THRESHOLD = 0.10  # a fingerprint this much faster or slower: a disturbed run, or two runs not to compare
 
 
 def _read(path: Path | str) -> str | None:
@@ -125,14 +125,6 @@ def ratios(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, flo
     old, new = before.get("seconds", {}), after.get("seconds", {})
     shared = sorted(name for name in old if name in new and old[name] > 0)
     return {name: new[name] / old[name] for name in shared} or None
-
-
-def differ(before: Mapping[str, Any], after: Mapping[str, Any], threshold: float = THRESHOLD) -> bool | None:
-    """True when some kernel's speed differs by more than *threshold*; None when not comparable."""
-    found = ratios(before, after)
-    if found is None:
-        return None
-    return any(abs(ratio - 1.0) > threshold for ratio in found.values())
 
 
 def speed_ratio(before: Mapping[str, Any], after: Mapping[str, Any]) -> float | None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from labs.core import limits
-from labs.store import schema
+from labs.store import schema, upgrade
 
 # What the key's fields mean in each suite is BenchKey's docstring; the planner builds keys of these only.
 SUITES = tuple(suite.value for suite in schema.Suite)
@@ -87,13 +87,10 @@ class BenchKey:
         return self.serial_baseline().with_params(paired_with=self.name)
 
     def to_json(self) -> str:
-        data: dict[str, Any] = {"suite": self.suite}
-        for name in ("workload", "model", "pattern", "workers", "subject"):
-            if getattr(self, name):
-                data[name] = getattr(self, name)
-        if self.params:
-            data["params"] = dict(self.params)
-        return json.dumps(data, sort_keys=True, separators=(",", ":"))
+        """Sorted, compact, empty fields left out: one spelling, shared with the store's upgrade of
+        records stored before keys were (labs.store.upgrade.key_json)."""
+        names = {name: getattr(self, name) for name in ("workload", "model", "pattern", "subject")}
+        return upgrade.key_json(self.suite, self.workers, dict(self.params) if self.params else None, **names)
 
     def metadata(self) -> dict[str, object]:
         """What a bench stores so that the key comes back without parsing its name."""

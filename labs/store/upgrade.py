@@ -60,8 +60,8 @@ def bench(metadata: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def key_json(suite: str, workers: int = 0, params: Mapping[str, str] | None = None, **names: str) -> str:
-    """A key's JSON exactly as BenchKey.to_json writes it (the store sits below the planner's BenchKey):
-    sorted, compact, empty fields left out."""
+    """A bench key's JSON, the one spelling (BenchKey.to_json writes through it; the store sits below
+    the planner): sorted, compact, empty fields left out."""
     data: dict[str, Any] = {"suite": str(suite), **{k: v for k, v in names.items() if v}}
     if workers:
         data["workers"] = workers

@@ -77,6 +77,21 @@ def test_compare_flags_a_regression_and_gates_on_it(tmp_path):
     assert reverse.returncode == 0 and "improvement" in reverse.stdout
 
 
+def test_two_files_of_one_runtime_in_any_folders_are_one_runtime(tmp_path):
+    """CI compares base/run.json with head/run.json: the folder names are not runtimes; the runtime each
+    run recorded is, so a slowdown stays a REGRESSION and fails the job."""
+    slow = [[v * 1.11 for v in A[i : i + 3]] for i in range(5)]
+    sides = {}
+    for side, values in (("base", [A[i : i + 3] for i in range(5)]), ("head", slow)):
+        stored = _fake_run(tmp_path / side, "3.13", "2026-01-01T00-00-00Z", {"x/serial/n-workers/w1": values})
+        data = json.loads(stored.read_text())
+        data["labs"]["runtime"]["tag"] = "3.13"
+        sides[side] = tmp_path / side / "run.json"
+        sides[side].write_text(json.dumps(data))
+    done = compare_cli(tmp_path, str(sides["base"]), str(sides["head"]))
+    assert done.returncode == 1 and "REGRESSION" in done.stdout, done.stdout + done.stderr
+
+
 def test_between_runtimes_a_difference_is_slower_or_faster_never_a_regression(tmp_path):
     slow = [[v * 1.11 for v in A[i : i + 3]] for i in range(5)]
     _fake_run(

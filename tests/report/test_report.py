@@ -304,6 +304,10 @@ def test_a_curve_never_mixes_job_sizes_and_its_fit_says_its_task_count():
     view = build_view(machine, [r for r in runs if r.machine == machine], [])
     free = next(rt for tag, rt in view.runtimes.items() if str(tag) == "3.13t")
     assert sorted(free.curve("nbody", "threads")) == [2, 16] and free.job_size("nbody", "threads") == 32
+    # the decision compares jobs of one size: a shorter 8-task job at w4 is not "faster" than w16's
+    from labs.report.sections import best
+
+    assert best.choose(free, "nbody").key.workers == 16
     left_out = scaling(view).left_out
     assert (
         "3.13t nbody/threads: w1, w4 measured with 8 tasks a job, left out of its 32-task curve"

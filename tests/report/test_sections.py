@@ -84,7 +84,9 @@ def test_best_model_never_picks_a_suspect_number(rendered):
     assert "⚠" not in row and "processes-spawn / n-workers / w2" not in row
     cells = [cell.strip() for cell in row.split("|")]
     assert int(cells[5]) >= 1  # suspect benches passed over
-    assert cells[6].startswith("– (needs 3 worker counts of one job size, has")  # no recommendation from two points
+    assert cells[6].startswith(
+        "– (needs 3 worker counts of one job size, has"
+    )  # no recommendation from two points
     assert cells[7] == "–"  # nor an Amdahl fit
 
 

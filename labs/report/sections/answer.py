@@ -9,6 +9,7 @@ show with its interval and n.
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 from labs.plan.key import BenchKey
@@ -48,6 +49,8 @@ def cell(choice: best.Choice | None, cpus: int) -> Cell:
     if choice is None:
         return Cell(NOT_MEASURED)
     speedup = choice.speedup
+    if not math.isfinite(speedup.value):
+        return Cell(NOT_MEASURED)
     if choice.quick:
         return Cell(f"– (--quick: fastest seen {_options([choice.key])})", speedup.value, "", speedup)
     if choice.key.model == "serial" and choice.runner_up is None:

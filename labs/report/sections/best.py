@@ -85,10 +85,14 @@ def told_apart(ratio: Estimate) -> bool:
 
 def choose(runtime: RuntimeView, workload: str, kind: str = "cpu") -> Choice | None:
     """The fastest bench of *workload* (by mean job time, among benches whose speedup over the serial
-    baseline is comparable and physically plausible), and the fastest plausible one of another model."""
+    baseline is comparable and physically plausible), and the fastest plausible one of another model.
+    Only jobs of one size compete, the largest with a speedup measured (the planner sizes a job for its
+    top worker count): an 8-task job is shorter than a 32-task one without being faster."""
+    benches = [(key, bench) for key, bench in runtime.matrix(kind) if key.workload == workload]
+    sized = [b.meta.tasks or 0 for k, b in benches if k.model != "serial" and runtime.speedup(k) is not None]
+    size = max(sized, default=None)
     candidates = sorted(
-        ((key, bench) for key, bench in runtime.matrix(kind) if key.workload == workload),
-        key=lambda item: item[1].mean,
+        ((k, b) for k, b in benches if (b.meta.tasks or 0) == size), key=lambda kb: kb[1].mean
     )
     plausible, skipped = [], 0
     for key, bench in candidates:

@@ -1,8 +1,8 @@
 """How many workers: per workload and model, the measured curve at one job size, the Universal
 Scalability Law fitted to it, and the worker count to start with.
 
-The recommended count is the smallest whose speedup interval reaches the best one's (the decision
-summary's workers column is this number: both take ``best.smallest_reaching`` of the same curve). The USL
+The recommended count is the smallest whose speedup interval reaches the curve's best (the rule of
+the decision summary's workers column, ``best.smallest_reaching``, which aims at the decision's pick). The USL
 (labs.analyse.usl) says why a curve flattens (sigma, contention) or turns down (kappa, coherency) and
 where it would peak (N*); its intervals come from a bootstrap over the measuring processes of each count.
 """
@@ -19,6 +19,7 @@ from labs.report.sections import best
 from labs.report.view import MachineView, RuntimeView
 
 TITLE = "How many workers"
+MIN_PROCESSES = 5  # a count's processes the bootstrap needs before its intervals are printed
 HEADER = ["runtime", "workload", "model", "tasks a job", "speedup by workers", "best", "recommended",
           "USL sigma", "USL kappa", "N*"]  # fmt: skip
 
@@ -52,7 +53,9 @@ def row(tag: str, runtime: RuntimeView, workload: str, model: str) -> list[str] 
         return None
     fitted = usl.fit({n: e.value for n, e in curve.items()})
     samples = _per_process(runtime, workload, model, list(curve))
-    spread = usl.bootstrap(samples) if len(samples) == len(curve) else None
+    # a percentile bootstrap over 3 processes has 10 distinct resamples: no 95% interval from it
+    enough = len(samples) == len(curve) and min(map(len, samples.values()), default=0) >= MIN_PROCESSES
+    spread = usl.bootstrap(samples) if enough else None
     peak = max(curve, key=lambda n: curve[n].value)
     recommended = f"w{best.smallest_reaching(curve, curve[peak], peak)}"
     sigma = f"{fitted.sigma:.3f}{_interval(spread, 'sigma', '.3f')}" if fitted else "–"
@@ -80,7 +83,8 @@ def workers(view: MachineView) -> Section:
         "count to start with (the smallest whose interval reaches the best's), and the Universal "
         "Scalability Law X(N) = N / (1 + sigma (N - 1) + kappa N (N - 1)) fitted to the curve: sigma is "
         "contention (as in Amdahl's law), kappa the crosstalk that makes a curve turn down, N* where it "
-        "would peak; [95% intervals] from a bootstrap over the measuring processes."
+        "would peak; [95% intervals] from a bootstrap over the measuring processes, where every count has "
+        f"{MIN_PROCESSES} or more."
     )
     if not rows:
         return section(
