@@ -9,6 +9,7 @@ import sys
 from typing import Any
 
 from labs import models
+from labs.analyse import usl
 from labs.core import limits, runtime
 from labs.core.errors import UsageError
 
@@ -45,8 +46,6 @@ def execute(args: argparse.Namespace) -> int:
     seed = limits.parse_int("seed", args.seed)
     asked = list(selection.names([args.model], models.names(), "model")) if args.model else None
     workload = user.workload(spec, args.tasks, args.check)
-    if workload.kind == "io" and hasattr(workload.module, "environment"):
-        raise UsageError(f"{workload.name} needs its own environment (a server): tune it with labs bench")
     size = workload.sizes["rigorous"] if args.size is None else limits.parse_positive_int("size", args.size)
     chosen = tune.candidates(workload, asked)
     out = sys.stderr if args.json else sys.stdout
@@ -54,17 +53,19 @@ def execute(args: argparse.Namespace) -> int:
     def say(line: str) -> None:
         print(line, file=out, flush=True)
 
-    tasks = workload.make_tasks(size)
-    if not tasks:
-        raise UsageError(f"{workload.name}: make_tasks({size}) gave no tasks")
-    facts = runtime.facts()
-    say(
-        f"tune {workload.name}: {len(tasks)} tasks a job on Python {facts['version']} ({facts['tag']}, "
-        f"{runtime.usable_cpus()} CPUs), models {', '.join(chosen)}, within {budget / 60:g} min"
-    )
-    tuner = tune.Tuner(workload, tasks, budget, seed, say)
-    waiting = tuner.wait_fraction()
-    results = tuner.run(chosen)
+    # what the tasks need for the whole tune (an I/O workload's HTTP server, a folder), started once
+    with workload.environment() as env:
+        tasks = workload.make_tasks(size, env)
+        if not tasks:
+            raise UsageError(f"{workload.name}: make_tasks({size}) gave no tasks")
+        facts = runtime.facts()
+        say(
+            f"tune {workload.name}: {len(tasks)} tasks a job on Python {facts['version']} ({facts['tag']}, "
+            f"{runtime.usable_cpus()} CPUs), models {', '.join(chosen)}, within {budget / 60:g} min"
+        )
+        tuner = tune.Tuner(workload, tasks, budget, seed, say)
+        waiting = tuner.wait_fraction()
+        results = tuner.run(chosen)
     document = _document(workload.name, facts["tag"], results, tune.decide(results), waiting)
     if args.plot:
         _plot(args.plot, workload.name, results)
@@ -88,6 +89,7 @@ def _document(name: str, tag: str, results: list[Any], decision: dict | None, wa
             continue
         value, low, high = result.speedup(result.best)
         found = result.fit
+        spread = usl.bootstrap(result.rounds) if found is not None else None  # over the measuring rounds
         rows.append({
             "model": result.model,
             "best_workers": result.best,
@@ -96,6 +98,7 @@ def _document(name: str, tag: str, results: list[Any], decision: dict | None, wa
             "ci": [_number(low), _number(high)],
             "usl": None if found is None else {
                 "sigma": _number(found.sigma), "kappa": _number(found.kappa), "n_star": _number(found.n_star),
+                "ci": None if spread is None else {k: [_number(v) for v in spread[k]] for k in spread},
             },
             "wait_fraction": _number(waiting),
             "memory_mib_per_worker": _number(result.memory.get(result.best, math.nan)),
@@ -118,6 +121,10 @@ def _document(name: str, tag: str, results: list[Any], decision: dict | None, wa
     }
 
 
+def _bound(value: float | None) -> str:
+    return "inf" if value is None else f"{value:.3g}"
+
+
 def _table(document: dict, waiting: float) -> list[str]:
     header = (
         f"{'model':<22}{'best':>6}{'use':>6}  {'speedup [95% CI]':<24}{'USL sigma':>10}{'kappa':>9}{'N*':>8}"
@@ -134,6 +141,11 @@ def _table(document: dict, waiting: float) -> list[str]:
         if fit:
             n_star = fit["n_star"] if fit["n_star"] is not None else math.inf
             usl_text = f"{fit['sigma']:>10.3f}{fit['kappa']:>9.4f}{n_star:>8.1f}"
+            if fit["ci"]:  # the bootstrap's 95% intervals, after the values
+                usl_text += "  " + ", ".join(
+                    f"{name} [{_bound(fit['ci'][name][0])}, {_bound(fit['ci'][name][1])}]"
+                    for name in ("sigma", "kappa", "n_star")
+                )
         counts = f"{'w' + str(row['best_workers']):>6}{'w' + str(row['recommended_workers']):>6}"
         lines.append(f"{row['model']:<22}{counts}  {interval:<24}{usl_text}")
     decision = document["decision"]

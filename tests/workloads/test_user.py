@@ -173,3 +173,19 @@ def test_a_sweep_doubles_only_on_a_rise_beyond_the_equivalence_margin():
     assert not rises(before, [v * 1.01 for v in before])
     assert rises(before, [v * 1.10 for v in before])
     assert not rises(before, [v * 0.90 for v in before])
+
+
+def test_tune_starts_an_io_workloads_server_once_and_fits_its_curve_with_intervals(home):
+    """download needs its HTTP server: tune starts it for the whole tune (it refused before), and a
+    curve of three counts or more gets the USL fit with the bootstrap's intervals."""
+    done = run_cli(
+        "tune", "download", "-m", "threads", "--size", "8", "--budget", "0.7", "--json",
+        env={"LABS_HTTP_LATENCY_MS": "20"}, cwd=home, timeout=180,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    (threads,) = json.loads(done.stdout)["models"]
+    assert threads["best_workers"] >= 4, threads
+    fit = threads["usl"]
+    assert fit is not None and set(fit["ci"]) == {"sigma", "kappa", "n_star"}, fit
+    assert fit["ci"]["sigma"][0] <= fit["sigma"] <= fit["ci"]["sigma"][1]
+    assert not done.leftover
