@@ -160,7 +160,7 @@ def test_report_from_a_real_run(real_results):
     ):
         assert heading in text
     # a quick run measures each bench in one process: no between-process interval, and n says so
-    imprecise = r"\| \S+ \| threads \| ≈[\d.]+× \(no interval\) n=1x\d+ paired \|"  # ≈: imprecise
+    imprecise = r"\| \S+ \| threads \| \d+ \| ≈[\d.]+× \(no interval\) n=1x\d+ paired \|"  # ≈: imprecise
     assert re.search(imprecise, text)
     for stem in ("scaling-fib", "scaling-hashing", "gil-effect", "startup"):
         for suffix in ("png", "svg"):
