@@ -197,6 +197,18 @@ def compare_many(
     return results
 
 
+def measured_how(base: Run, other: Run) -> str:
+    """Which kind of comparison this is: runs of one session (the same minutes, one after the other) or
+    of two (apart in time: the host's drift between them is in every ratio, beyond their intervals)."""
+    sessions = {run.record.get("session") for run in (base, other)}
+    if len(sessions) == 1 and None not in sessions:
+        return "measured in one session (one after the other, minutes apart; not interleaved)"
+    return (
+        "measured across runs of two sessions: the host's drift between them is in every ratio, and no "
+        "interval below includes it (--speedups divides it out)"
+    )
+
+
 def runtime_of(run: Run) -> str:
     """The runtime tag a run recorded measuring; else its folder's, without the labels compare adds
     ("3.13(normalized)"). Two files of one runtime in folders of other names stay one runtime."""
@@ -285,6 +297,7 @@ def render(
             f"ratio = {other.tag} / {base.tag} time (means of process means); "
             f"build recipes: {families.comparison_label(base.record, other.record)}"
         )
+        lines.append(f"  {measured_how(base, other)}")
         lines += table(base, other, result.comparisons, markdown)
         lines += [f"  {note}" for note in result.notes]
     everything = [c for result in results for c in result.comparisons]

@@ -167,3 +167,13 @@ def test_benches_match_by_key_not_by_name():
     other = Run(Path("b.json"), "m", "3.14", "b", {}, {new.name: new})
     pairs, notes = compare.matched(base, other)
     assert pairs == [(old, new)] and notes == []
+
+
+def test_compare_says_whether_its_runs_share_a_session():
+    def run(session: str | None, day: str) -> Run:
+        record = {"mode": "default", **({"session": session} if session else {})}
+        return Run(Path(f"{day}.json"), "m", "3.13", day, record, {})
+
+    assert "one session" in compare.measured_how(run("s1", "1"), run("s1", "2"))
+    assert "two sessions" in compare.measured_how(run("s1", "1"), run("s2", "2"))
+    assert "two sessions" in compare.measured_how(run(None, "1"), run(None, "2"))  # recorded before sessions

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
+from labs.analyse import stats
 from labs.plan.key import BenchKey
 from labs.report import markdown
 from labs.report.markdown import Cell
@@ -82,7 +83,7 @@ def matrix(view: MachineView, kind: str) -> list[str]:
 def answer(view: MachineView) -> Section:
     lines = [
         "Each cell: the model and worker count (w) to use on that runtime and its speedup over serial; "
-        f"a tie names every option that cannot be told apart from the fastest (±{best.TIE_MARGIN:.0%}, "
+        f"a tie names every option that cannot be told apart from the fastest (±{stats.TIE_MARGIN:.0%}, "
         "95%). Green: towards as many times faster as there are CPUs; red: slower than serial.",
         "",
         *matrix(view, "cpu"),

@@ -19,7 +19,6 @@ from labs.report.view import MachineView, RuntimeView
 
 TITLE = "Best model per workload and runtime"
 MIN_COUNTS = 3  # two points fit any Amdahl fraction exactly; a recommendation needs a curve
-TIE_MARGIN = stats.TIE_MARGIN
 KINDS = {"cpu": "CPU-bound", "io": "I/O-bound"}
 HEADER = [
     "runtime",
@@ -174,7 +173,7 @@ def best_models(view: MachineView) -> Section:
         "baseline (suspect ones are passed over and counted; I/O jobs of another task count are not "
         "compared); options that cannot be told apart from it are named with it as a tie (the time of "
         "one over the other has a 95% interval that includes parity or lies within "
-        f"±{TIE_MARGIN:.0%}); a --quick run recommends nothing. "
+        f"±{stats.TIE_MARGIN:.0%}); a --quick run recommends nothing. "
         "The recommended worker count is the smallest whose speedup interval reaches the best "
         "one's; s is the Amdahl serial fraction fitted to that model's n-workers curve (CPU-bound only). "
         f"Both need at least {MIN_COUNTS} worker counts. The runner-up is the fastest plausible bench of "

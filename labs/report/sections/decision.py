@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
+from labs.analyse import stats
 from labs.report import markdown
 from labs.report.section import Section, section
 from labs.report.sections import best
@@ -70,7 +71,7 @@ def decision(view: MachineView) -> Section:
         "",
         "Which model to use, for each workload on each runtime: the fastest plausible (model, pattern, "
         "workers) with its speedup over serial, or the tie of every model that cannot be told apart "
-        f"from it (±{best.TIE_MARGIN:.0%}, 95% intervals), the worker count to start with (the smallest "
+        f"from it (±{stats.TIE_MARGIN:.0%}, 95% intervals), the worker count to start with (the smallest "
         "that reaches the best speedup's interval, when at least three counts were measured), and the "
         "runner-up from another model with how much longer it takes. The numbers are those of the "
         f"appendix tables: [{best.TITLE}](#{markdown.anchor(best.TITLE)}) and the sections each line "
