@@ -292,17 +292,23 @@ def test_resume_knows_a_memory_bench_by_its_planned_key():
 
 
 def test_the_processes_of_neighbouring_benches_take_turns(tmp_path):
-    done = bench(tmp_path, "-w", "fib", "-m", "serial,threads", "-n", "1,2", "--no-startup", timeout=300)
+    """Three benches of the first tier take turns: even when a loaded host makes one of them suspect
+    (it is measured again, later, and left out here), the other two overlapped in time."""
+    done = bench(
+        tmp_path, "-w", "fib", "-m", "serial,threads,asyncio", "-n", "2", "--no-startup", timeout=300
+    )
     assert done.returncode == 0, done.stderr
     (path,) = stored(tmp_path)
     data = json.loads(path.read_text())
-    assert data["labs"]["interleave"]["benches"] == 6 and isinstance(data["labs"]["interleave"]["seed"], int)
+    assert data["labs"]["interleave"]["benches"] >= 3 and isinstance(data["labs"]["interleave"]["seed"], int)
     spans = {}
     for benchmark in data["benchmarks"]:
         dates = [run["metadata"]["date"] for run in benchmark["runs"]]
         assert len(dates) >= 5  # default mode: five processes at least
-        if "lab_remeasured_because" not in benchmark["metadata"]:  # a suspect bench starts over, later
-            spans[benchmark["metadata"]["name"]] = (min(dates), max(dates))
+        name = benchmark["metadata"]["name"]
+        # a suspect bench starts over, later; a paired baseline shares its bench's processes
+        if "lab_remeasured_because" not in benchmark["metadata"] and "@" not in name:
+            spans[name] = (min(dates), max(dates))
     first, *others = sorted(spans.values())
     assert any(start < first[1] for start, _ in others), spans  # one began before the first had ended
 
