@@ -144,11 +144,28 @@ def time_ratio(base: Bench, other: Bench, level: float = LEVEL) -> Estimate:
     return _judged(_time_ratio(base, other, level), other, base)
 
 
+def side_by_side(base: Bench, other: Bench) -> bool:
+    """Whether the two benches were timed in the same processes (arms of one side-by-side group,
+    labs.measure.arms): run i of one and run i of the other came from the same process."""
+    group = base.meta.group
+    if group is None or other.meta.group != group:
+        return False
+    blocks = base.each_run(lambda m: m.block)
+    return len(blocks) == len(base.processes) and blocks == other.each_run(lambda m: m.block)
+
+
 def _time_ratio(base: Bench, other: Bench, level: float) -> Estimate:
     n = f"{base.shape} / {other.shape}"
     if min(base.process_means + other.process_means) <= 0:  # only non-time units may hold zeros
         value = other.mean / base.mean if base.mean > 0 else math.nan
         return Estimate(value, None, None, n, "unpaired", "a zero mean: no interval for the ratio")
+    if side_by_side(base, other):  # drift between processes divides out
+        logs = [math.log(o / b) for b, o in zip(base.process_means, other.process_means, strict=True)]
+        value, n = math.exp(stats.mean(logs)), f"{other.shape} paired"
+        if len(logs) < 2:
+            return Estimate(value, None, None, n, "paired", ONE_PROCESS)
+        half = _t_half_width(logs, level)
+        return Estimate(value, value * math.exp(-half), value * math.exp(half), n, "paired")
     value = other.mean / base.mean
     ci = log_ratio_interval(base.process_means, other.process_means, level)
     if ci is None:

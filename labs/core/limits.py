@@ -16,6 +16,9 @@ from pathlib import Path
 from labs.core.errors import UsageError
 
 MAX_WORKERS = 1024  # the most workers any model is asked for
+# A CPU-bound sweep goes up to this many times the usable CPUs: one step past them shows oversubscription;
+# further, the box, not the model, is measured.
+OVERSUBSCRIBED = 2
 MAX_RESULT_BYTES = 256 << 20  # far above any real run; a runaway or hostile file is refused unread
 MAX_KEY_CHARS = 4096  # a bench key is a few hundred characters
 DEFAULT_TIMEOUT = 300.0  # seconds for one run; generous, since a hang must end but slow is fine
@@ -147,4 +150,14 @@ def check_memory(size: int) -> None:
         raise UsageError(
             f"payload of {size} bytes needs about {needed >> 20} MiB in flight but only "
             f"{available >> 20} MiB are available"
+        )
+
+
+def check_cpu_workers(workers: int, usable: int) -> None:
+    """UsageError when a CPU-bound bench asks for more workers than the sweep may (OVERSUBSCRIBED x the
+    CPUs this process may run on): a curve on pinned CPUs would measure the pinning."""
+    if workers > OVERSUBSCRIBED * usable:
+        raise UsageError(
+            f"this process may run on {usable} CPU(s) but the bench asks for {workers} workers (at most "
+            f"{OVERSUBSCRIBED} x the CPUs): refusing to measure a scaling curve on pinned CPUs"
         )

@@ -36,10 +36,10 @@ from labs.store import schema
 
 # How hard each mode tries. quick: one in-process run, a smoke test of every bench.
 PRECISION = {
-    "quick": sampler.Precision(1.0, min_processes=1, max_processes=1, values=2, warmups=1),
+    "quick": sampler.Precision(1.0, min_processes=1, max_processes=1, values=2, warmups=1, rounds=2),
     "default": sampler.Precision(),
     "rigorous": sampler.Precision(
-        0.01, min_processes=8, max_processes=30, max_seconds=300, values=5, warmups=2
+        0.01, min_processes=8, max_processes=30, max_seconds=300, values=5, warmups=2, rounds=10
     ),
 }
 # Environment pyperf's workers need from the lab (pyperf passes on only a few variables by itself).
@@ -116,7 +116,7 @@ def load_pyperf(output: Path) -> dict[str, Any]:
         raise RunError(f"unreadable pyperf output: {exc}") from None
 
 
-def _runs_of(data: dict[str, Any]) -> list[dict[str, Any]]:
+def runs_of(data: dict[str, Any]) -> list[dict[str, Any]]:
     """Each run of a worker's file with the file's metadata as its own (one process, one run)."""
     common = data.get("metadata", {})
     return [
@@ -146,7 +146,7 @@ class Sampling:
             options += ["--loops", "1", *(["--lab-repeat", str(repeat[0])] if repeat else [])]
             data, baseline_file = self.measurement.process(options, paired=spec.paired)
             version[0] = str(data.get("version", "1.0"))
-            (run,) = _runs_of(data)
+            (run,) = runs_of(data)
             calibrated = schema.Meta.of(run["metadata"]).repeat
             if not repeat and calibrated is not None:  # the first process calibrated for all
                 repeat.append(calibrated)
@@ -213,7 +213,7 @@ class Sampling:
         facts = {**(done.facts or {}), **extra}
         if reasons:
             facts.update(schema.checked(suspect="; ".join(reasons)))
-        benches = [_bench(spec.key.name, sample.runs, {**facts, **spec.key.metadata()})]
+        benches = [as_bench(spec.key.name, sample.runs, {**facts, **spec.key.metadata()})]
         if sample.baseline_runs:
             benches.append(_baseline(spec, sample, facts))
         for bench in benches:
@@ -229,7 +229,7 @@ def measure_self_timed(measurement: Measurement) -> tuple[list[dict[str, Any]], 
     """A bench that times itself (memory): one process, which writes its own suite; its pyperf
     benchmarks and pyperf's format version. Timed benches grow through ``Sampling``."""
     data, _ = measurement.process(["--values", "3"])
-    return [_bench(run["metadata"]["name"], [run], {}) for run in _runs_of(data)], data["version"]
+    return [as_bench(run["metadata"]["name"], [run], {}) for run in runs_of(data)], data["version"]
 
 
 def suspect_reasons(spec: BenchSpec, sample: sampler.Sample) -> list[str]:
@@ -255,7 +255,7 @@ def suspect_reasons(spec: BenchSpec, sample: sampler.Sample) -> list[str]:
     return reasons
 
 
-def _bench(name: str, runs: list[dict[str, Any]], extra: dict[str, Any]) -> dict[str, Any]:
+def as_bench(name: str, runs: list[dict[str, Any]], extra: dict[str, Any]) -> dict[str, Any]:
     """A pyperf benchmark from runs of several processes: what they share is the bench's metadata.
     Every ``lab_*`` key on its way to the store is checked against labs.store.schema here."""
     first = runs[0]["metadata"]
@@ -287,7 +287,7 @@ def _baseline(spec: BenchSpec, sample: sampler.Sample, facts: dict[str, Any]) ->
         **key.metadata(),
         **schema.checked(model="serial", pattern="n-workers", workers=1, baseline_of=spec.key.to_json()),
     }
-    return _bench(key.name, runs, extra)
+    return as_bench(key.name, runs, extra)
 
 
 def pyperf_checks(bench: dict[str, Any], version: str) -> str:

@@ -150,7 +150,7 @@ def run(args: argparse.Namespace) -> int:
     selection, recovered = _resume(resume) if resume else (Selection.from_args(args), None)
     the_plan = plan(selection, RuntimeAvailability())
     done = {_planned_key(b) for b in recovered.benchmarks} if recovered else set()
-    specs = [spec for spec in the_plan.specs if spec.key not in done]
+    specs = [spec for spec in the_plan.specs if spec.key not in done]  # a group is stored whole
     for note in the_plan.notes:
         print(f"note: {note}")
     if not specs and not recovered:
@@ -165,6 +165,8 @@ def run(args: argparse.Namespace) -> int:
     if args.dry_run:  # writes nothing, not even the results directory
         for spec in specs:
             print(f"  {spec.name}")
+            for key in spec.arms:
+                print(f"    {key.name}")
         return 0
     root = runs.check_writable(results)
     record = _new_record(selection, the_plan, machine, session)

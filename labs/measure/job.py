@@ -20,7 +20,6 @@ from pathlib import Path
 
 from labs import models, workloads
 from labs.core import limits, proctree, runtime
-from labs.core.errors import UsageError
 from labs.execute import lab
 from labs.measure.harness import Harness, Option, loop_timer
 from labs.store import schema
@@ -32,15 +31,6 @@ OPTIONS = (
     Option("latency-ms", str, None, "this bench's server latency (overrides the run's)"),
     Option("paired-out", str, None, "time the serial baseline in this process too; its values go here"),
 )
-
-
-def _check_affinity(workers: int, model: str) -> None:
-    usable = runtime.usable_cpus()
-    if model != "serial" and workers > usable:
-        raise UsageError(
-            f"this process may run on {usable} CPU(s) but the bench asks for {workers} workers: "
-            "refusing to measure a scaling curve on pinned CPUs"
-        )
 
 
 def _percentile(ordered: list[float], percent: float) -> float:
@@ -82,8 +72,8 @@ def bench_job(harness: Harness, stack: contextlib.ExitStack) -> None:
         harness.record(latency_ms=latency_ms, payload_bytes=payload_bytes)
     if not harness.worker:
         return harness.bench(loop_timer(lambda: None))
-    if workload.kind == "cpu":
-        _check_affinity(key.workers, key.model)
+    if workload.kind == "cpu" and key.model != "serial":
+        limits.check_cpu_workers(key.workers, runtime.usable_cpus())
     env = stack.enter_context(workload.environment())  # e.g. the HTTP server, for this process's runs
     tasks = workload.make_tasks(args.lab_size, env)
     task_func = lab.task_function(workload, key.model)

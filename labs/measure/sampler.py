@@ -35,6 +35,9 @@ class Precision:
     max_seconds: float = 60.0
     values: int = 3
     warmups: int = 1
+    # timed rounds a side-by-side process takes (labs.measure.arms): its start-up (every arm's pool) is
+    # the dear part, so each process takes more values than a one-bench process does
+    rounds: int = 6
 
 
 @dataclass
@@ -89,7 +92,8 @@ class Sampler:
         return self.facts is not None
 
     def stop(self, why: str) -> None:
-        self.facts = _stopping_facts(self.current, self.precision, why)
+        self.current.loads.append(os.getloadavg()[0])
+        self.facts = stopping_facts(self.current, self.precision, why)
 
     def step(self, deadline: float) -> bool:
         """Run one more process unless the bench is done; True once it is. Near *deadline* (the run's
@@ -125,8 +129,8 @@ class Sampler:
         return self.done
 
 
-def _stopping_facts(current: Sample, precision: Precision, stop: str) -> dict[str, Any]:
-    current.loads.append(os.getloadavg()[0])
+def stopping_facts(current: Sample, precision: Precision, stop: str) -> dict[str, Any]:
+    """What the stopping rule saw when *current* stopped, by their names in labs.store.schema."""
     kind, samples = current.quantity()
     reached = relative_half_width(kind, samples)
     means = current.process_means()

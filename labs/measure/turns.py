@@ -16,6 +16,7 @@ under way is kept with what it has (two processes at least; ``lab_stop`` says wh
 from __future__ import annotations
 
 import random
+import statistics
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from typing import Any
 
 from labs.analyse.text import format_time
 from labs.core.errors import RunError
-from labs.measure import bench
+from labs.measure import bench, group
 from labs.plan.matrix import BenchSpec
 from labs.plan.selection import Selection
 from labs.store import journal
@@ -39,7 +40,7 @@ class Pending:
     index: int  # its place in the plan, for the progress line
     spec: BenchSpec
     measurement: bench.Measurement
-    sampling: bench.Sampling
+    sampling: bench.Sampling | group.GroupSampling
     spent: float = 0.0  # seconds of its own processes: its --bench-timeout counts these alone
 
 
@@ -84,12 +85,13 @@ class Turns:
     def measure(self, batch: list[tuple[int, BenchSpec]], workdir: Path) -> None:
         for index, spec in batch:
             if time.monotonic() >= self.budget_end:
-                self.log.skip(spec.name, "the run's --budget was spent")
+                self._skip(spec, "the run's --budget was spent")
                 continue
             measurement = bench.Measurement(spec, self.machine, workdir, self.budget_end)
-            self.pending.append(
-                Pending(index, spec, measurement, bench.Sampling(measurement, self.selection.mode))
+            sampling = (group.GroupSampling if spec.arms else bench.Sampling)(
+                measurement, self.selection.mode
             )
+            self.pending.append(Pending(index, spec, measurement, sampling))
         while self.pending:
             if time.monotonic() >= self.budget_end:
                 self.end_all("run budget")
@@ -100,13 +102,15 @@ class Turns:
 
     def _turn(self, item: Pending) -> bool:
         """One more process of *item* (a bench that times itself: all of it); True once it ended."""
-        started, timeout = time.monotonic(), self.selection.bench_timeout
+        # --bench-timeout is a bench's: a side-by-side group holds several
+        started, timeout = time.monotonic(), self.selection.bench_timeout * len(item.spec.keys)
         left = timeout - item.spent
         item.measurement.deadline = min(started + left, self.budget_end)
         item.measurement.deadline_says = (
             "the run's --budget ran out"
             if started + left > self.budget_end
             else f"timed out after {timeout:g} s"
+            + (f" ({len(item.spec.keys)} benches side by side)" if item.spec.arms else "")
         )
         try:
             if item.spec.timed:
@@ -118,10 +122,11 @@ class Turns:
             if item.measurement.deadline == self.budget_end and time.monotonic() >= self.budget_end:
                 # Stopped by the budget, not by a fault of its own: skipped and named, like the benches
                 # after it, and no reason for the run to end in failure.
-                self.log.skip(item.spec.name, "the run's --budget ran out while it was measured")
+                self._skip(item.spec, "the run's --budget ran out while it was measured")
                 self._say(item, "skipped: the run's --budget ran out")
             else:
-                self.log.fail(item.spec.name, str(exc))
+                for key in item.spec.keys:
+                    self.log.fail(key.name, str(exc))
                 self._say(item, f"FAILED: {exc}")
             return True
         finally:
@@ -132,18 +137,31 @@ class Turns:
 
     def _keep(self, item: Pending, benches: list[dict[str, Any]], version: str) -> None:
         self.log.add(benches, version)
-        self._say(item, "; ".join(_summary(b) for b in benches))
+        failed = getattr(item.sampling, "failed", {})
+        for name, reason in failed.items():
+            self.log.fail(name, reason)
+        if item.spec.arms:
+            speedups = _side_by_side_summary(benches)
+            outcome = f"{len(benches) - 1} arms and serial in {item.sampling.processes} processes; {speedups}"
+            outcome += f"; {len(failed)} arms failed" if failed else ""
+        else:
+            outcome = "; ".join(_summary(b) for b in benches)
+        self._say(item, outcome)
+
+    def _skip(self, spec: BenchSpec, reason: str) -> None:
+        for key in spec.keys:
+            self.log.skip(key.name, reason)
 
     def end_all(self, why: str) -> None:
         """End every bench under way: kept with what it has (two processes at least), else skipped."""
         kept = {benchmark["metadata"].get("name") for benchmark in self.log.benchmarks}
         for item in self.pending:
-            if item.spec.name in kept:  # a stop signal came just after it was kept
+            if item.spec.key.name in kept:  # a stop signal came just after it was kept
                 continue
             if item.sampling.done or item.sampling.stop(why):
                 self._keep(item, *item.sampling.result())
             elif why == "run budget":
-                self.log.skip(item.spec.name, "the run's --budget ran out while it was measured")
+                self._skip(item.spec, "the run's --budget ran out while it was measured")
         self.pending.clear()
 
     def _say(self, item: Pending, outcome: str) -> None:
@@ -167,6 +185,30 @@ def _summary(benchmark: dict[str, Any]) -> str:
     if benchmark.get("metadata", {}).get("unit") == "byte":
         return f"{mean / (1 << 20):.2f} MiB mean of {len(values)}"
     return f"{format_time(mean)} mean of {len(values)}"
+
+
+def _side_by_side_summary(benches: list[dict[str, Any]]) -> str:
+    """The fastest arms' speedups over the serial baseline of the same processes (the top three)."""
+    by_name = {b["metadata"]["name"]: b for b in benches}
+    serial = benches[0]
+    found = []
+    for name, measured in by_name.items():
+        if measured is serial:
+            continue
+        pairs = zip(_process_means(serial), _process_means(measured), strict=False)
+        ratios = [s / m for s, m in pairs if m > 0]
+        if ratios:
+            found.append(
+                (statistics.geometric_mean(ratios), name.split("/n-workers/")[0].split("/", 1)[-1], name)
+            )
+    best = sorted(found, reverse=True)[:3]
+    return "best " + ", ".join(
+        f"{model} {name.rsplit('/', 1)[-1]} {value:.2f}x" for value, model, name in best
+    )
+
+
+def _process_means(benchmark: dict[str, Any]) -> list[float]:
+    return [statistics.fmean(run["values"]) for run in benchmark.get("runs", []) if run.get("values")]
 
 
 def _duration(seconds: float) -> str:

@@ -6,20 +6,24 @@ default; a test passes a fixed one), so every planning rule is unit-tested witho
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from labs import workloads
+from labs.core import limits
 from labs.plan.key import BenchKey
 from labs.plan.selection import Selection
 
 JOB = "labs.measure.job"
+ARMS = "labs.measure.arms"  # every arm of a CPU workload's sweep in the same processes
 COSTS = "labs.measure.costs.job"
 # The workload size each mode measures (a workload declares smoke, quick and default sizes).
 ENGINES = ("dask", "celery")  # scale-out engines: each start is a cluster (seconds), measured after the core
-# A CPU-bound job holds at least this many tasks per worker at the sweep's top count, whatever the mode's
-# size: with fewer tasks than workers, a speedup measures the task count, not the model (16 CPUs, 8 tasks).
+# A CPU-bound job holds at least this many tasks per worker at as many workers as CPUs, whatever the mode's
+# size: with fewer tasks than CPUs, a speedup measures the task count, not the model (16 CPUs, 8 tasks).
+# Past the CPUs (oversubscribed) a worker gets fewer.
 MIN_TASKS_PER_WORKER = 2
 IO_FOCUS = 16  # the concurrency at which every I/O model is compared first
 CORE_PAYLOADS = (1 << 10, 16 << 20)
@@ -77,10 +81,19 @@ class BenchSpec:
     timed: bool = True  # False: the script writes its own pyperf JSON (memory), without pyperf's timer
     paired: bool = False  # time the serial baseline in the same processes (CPU-bound speedups)
     tier: int = 3  # 0 first: when a run's --budget runs out, the highest tiers are what is skipped
+    arms: tuple[BenchKey, ...] = ()  # measured side by side with *key* (the serial baseline) by ARMS
 
     @property
     def name(self) -> str:
+        if self.arms:
+            arms = f"{len(self.arms)} arm" + ("s" if len(self.arms) > 1 else "")
+            return f"{self.key.workload}: serial and {arms} side by side"
         return self.key.name
+
+    @property
+    def keys(self) -> tuple[BenchKey, ...]:
+        """Every bench this spec stores a result for."""
+        return (self.key, *self.arms)
 
 
 @dataclass(frozen=True)
@@ -90,12 +103,13 @@ class Plan:
 
 
 def default_worker_counts(usable: int) -> tuple[int, ...]:
-    """1, 2, 4, ... up to the usable CPUs, and the usable count itself."""
+    """1, 2, 4, ... up to the usable CPUs, the usable count itself, and twice it: the sweep goes past the
+    CPUs so that oversubscription shows (1, 2, 4 on 2 CPUs)."""
     counts, n = [], 1
     while n < usable:
         counts.append(n)
         n *= 2
-    return (*counts, usable)
+    return (*counts, usable, limits.OVERSUBSCRIBED * usable)
 
 
 def io_counts(workload: str, model: str, mode: str) -> tuple[int, ...]:
@@ -128,13 +142,19 @@ def _tier(kind: str, model: str, pattern: str, workers: int, points: tuple[int, 
 def _cpu_counts(selection: Selection, usable: int, notes: list[str]) -> tuple[int, ...]:
     if selection.workers is None:
         return default_worker_counts(usable)
-    over = [n for n in selection.workers if n > usable]
+    most = limits.OVERSUBSCRIBED * usable
+    over = [n for n in selection.workers if n > most]
     if over:
         notes.append(
-            f"workers {list(over)} exceed the {usable} usable CPU(s) here: left out of the CPU-bound benches "
-            "(no scaling curve is measured on fewer CPUs than workers)"
+            f"workers {list(over)} exceed {limits.OVERSUBSCRIBED} x the {usable} usable CPU(s) here: left "
+            "out of the CPU-bound benches (past that the box, not the model, is measured)"
         )
-    return tuple(n for n in selection.workers if n <= usable) or (usable,)
+    return tuple(n for n in selection.workers if n <= most) or (usable,)
+
+
+def _at_cpus(counts: tuple[int, ...], usable: int) -> int:
+    """The count a one-point bench uses: the largest of the sweep that the CPUs can run at once."""
+    return max((n for n in counts if n <= usable), default=counts[0])
 
 
 def _io_sweep(selection: Selection, workload: str, model: str, notes: list[str]) -> tuple[int, ...]:
@@ -151,15 +171,18 @@ def _io_sweep(selection: Selection, workload: str, model: str, notes: list[str])
     return kept
 
 
-def _matrix(selection: Selection, runnable: Sequence[str], counts: tuple[int, ...], notes: list[str]) -> list:
+def _matrix(
+    selection: Selection, runnable: Sequence[str], counts: tuple[int, ...], usable: int, notes: list[str]
+) -> list:
     specs: list[BenchSpec] = []
+    at_cpus = _at_cpus(counts, usable)
     timeout, mode = selection.bench_timeout, selection.mode
     chosen = [workloads.get(name) for name in selection.workloads]
     raised: list[str] = []  # CPU workloads given more tasks than their mode's size (MIN_TASKS_PER_WORKER)
     for workload in [w for w in chosen if selection.kind in (None, w.kind)]:
         size = workload.sizes[mode]
-        if workload.kind == "cpu" and size < MIN_TASKS_PER_WORKER * counts[-1]:
-            size = MIN_TASKS_PER_WORKER * counts[-1]
+        if workload.kind == "cpu" and size < MIN_TASKS_PER_WORKER * at_cpus:
+            size = MIN_TASKS_PER_WORKER * at_cpus
             raised.append(workload.name)
         for model in runnable:
             if model == "serial":  # the reference has one worker and one way to run
@@ -174,7 +197,8 @@ def _matrix(selection: Selection, runnable: Sequence[str], counts: tuple[int, ..
                 if workload.kind == "io" and not full:
                     continue
                 # --quick keeps the top count of a default sweep; worker counts asked for all run.
-                points = sweep if full and (mode != "quick" or selection.workers) else sweep[-1:]
+                one = (at_cpus,) if workload.kind == "cpu" else sweep[-1:]
+                points = sweep if full and (mode != "quick" or selection.workers) else one
                 # I/O: enough tasks to keep every worker busy; its figure of merit is requests/s, so no
                 # serial baseline is paired (a serial 256-request job would take most of the time).
                 cpu = workload.kind == "cpu"
@@ -185,31 +209,65 @@ def _matrix(selection: Selection, runnable: Sequence[str], counts: tuple[int, ..
                     )
                     for n in points
                 ]  # fmt: skip
+    specs = _side_by_side(specs, notes)
     if raised:
-        top, per = counts[-1], MIN_TASKS_PER_WORKER
+        per = MIN_TASKS_PER_WORKER
         notes.append(
-            f"{', '.join(raised)}: {per * top} tasks a job, {per} per worker at the top worker count ({top})"
+            f"{', '.join(raised)}: {per * at_cpus} tasks a job, {per} per worker at {at_cpus} workers"
         )
-    if "download" in [w.name for w in chosen] and selection.kind in (None, "io") and "asyncio" in runnable:
-        # The server's own capacity: the fastest client at the top concurrency, no added latency.
-        top = (selection.workers or io_counts("download", "asyncio", mode))[-1]
-        key = BenchKey("capacity", "download", "asyncio", "n-workers", top)
-        options = (
-            "--lab-size",
-            str(max(4 * top, 256)),
-            "--lab-timeout",
-            str(timeout),
-            "--lab-latency-ms",
-            "0",
-        )
-        specs.append(BenchSpec(key, options=options, tier=1))
+    specs += _capacity(selection, [w.name for w in chosen], runnable)
     if selection.startup:
         for model in [m for m in runnable if m != "serial"]:
             specs += [
-                BenchSpec(BenchKey("startup", model=model, workers=n), tier=1 if n == counts[-1] else 3)
-                for n in dict.fromkeys((1, counts[-1]))
+                BenchSpec(BenchKey("startup", model=model, workers=n), tier=1 if n == at_cpus else 3)
+                for n in dict.fromkeys((1, at_cpus))
             ]
     return specs
+
+
+def _capacity(selection: Selection, chosen: Sequence[str], runnable: Sequence[str]) -> list[BenchSpec]:
+    """The server's own capacity: the fastest client at the top concurrency, no added latency."""
+    if "download" not in chosen or selection.kind not in (None, "io") or "asyncio" not in runnable:
+        return []
+    top = (selection.workers or io_counts("download", "asyncio", selection.mode))[-1]
+    key = BenchKey("capacity", "download", "asyncio", "n-workers", top)
+    size, timeout = str(max(4 * top, 256)), str(selection.bench_timeout)
+    options = ("--lab-size", size, "--lab-timeout", timeout, "--lab-latency-ms", "0")
+    return [BenchSpec(key, options=options, tier=1)]
+
+
+def _side_by_side(specs: list[BenchSpec], notes: list[str]) -> list[BenchSpec]:
+    """A CPU workload's n-workers sweep as one spec whose processes time every arm (labs.measure.arms):
+    the serial baseline and each model x worker count, side by side. Fork arms keep a process each (a
+    fork after another pool's threads exist can deadlock the child) with the serial baseline paired in
+    it, and so do the scale-out engines (a cluster each)."""
+    grouped: dict[str, list[BenchSpec]] = {}
+    for spec in specs:
+        key = spec.key
+        if spec.module == JOB and spec.paired and key.pattern == "n-workers" and key.model not in ENGINES:
+            if key.model != "processes-fork":
+                grouped.setdefault(key.workload, []).append(spec)
+    kept, forked = [], False
+    for spec in specs:
+        key = spec.key
+        members = grouped.get(key.workload, [])
+        if key.model == "serial" and key.workload in grouped and spec.module == JOB:
+            kept.append(
+                BenchSpec(key, ARMS, spec.options, paired=True, tier=0, arms=tuple(m.key for m in members))
+            )
+        elif spec not in members:
+            fork_sweep = key.workload in grouped and key.model == "processes-fork" and spec.paired
+            forked = forked or fork_sweep
+            # every count of the fork curve beside the group's: three counts a model, the first question
+            kept.append(
+                dataclasses.replace(spec, tier=0) if fork_sweep and key.pattern == "n-workers" else spec
+            )
+    if grouped and forked:
+        notes.append(
+            "processes-fork: a process of its own for each worker count (with the serial baseline timed "
+            "beside it), forked before any thread exists; the other models are measured side by side"
+        )
+    return kept
 
 
 def _serves(family: str, models: Sequence[str]) -> bool:
@@ -281,8 +339,8 @@ def plan(selection: Selection, available: Availability) -> Plan:
             runnable.append(name)
     specs: list[BenchSpec] = []
     if "matrix" in selection.suites:
-        specs += _matrix(selection, runnable, counts, notes)
+        specs += _matrix(selection, runnable, counts, available.usable_cpus, notes)
     if "costs" in selection.suites:
-        specs += _costs(selection, available, counts[-1], notes)
+        specs += _costs(selection, available, _at_cpus(counts, available.usable_cpus), notes)
     specs.sort(key=lambda spec: spec.tier)  # stable: within a tier, the order above
     return Plan(tuple(specs), tuple(notes))

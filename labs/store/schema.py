@@ -111,6 +111,11 @@ class Meta:
     model_keys: str | None = _key("stored names (comma-separated) that describe the model, not the job")
     paired_with: str | None = _key("the key JSON of the serial baseline timed in this bench's processes")
     baseline_of: str | None = _key("a paired serial baseline's: the key JSON of the bench it was timed in")
+    group: str | None = _key(
+        "arms measured side by side: the id shared by every arm timed in the same processes"
+    )
+    arms: int | None = _key("arms a side-by-side process timed, the serial baseline included")
+    block: int | None = _key("a side-by-side arm: its process's index in the group, to pair arms by", PROCESS)
     # a model's own facts (Model.facts)
     threading: str | None = _key("threads: 'GIL' or 'free-threaded'")
     start_method: str | None = _key("processes: the multiprocessing start method")

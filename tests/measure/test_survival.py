@@ -106,7 +106,11 @@ def test_after_sigkill_nothing_runs_on_and_resume_measures_only_what_is_missing(
     (journal_path,) = (tmp_path / "results").glob(f"*/*/*{journal.SUFFIX}")
     assert stored(tmp_path) == []  # SIGKILL runs no clean-up: the journal is what remains
     measured = journal.recover(journal_path).benchmarks
-    assert [b["metadata"]["name"] for b in measured] == ["fib/serial/n-workers/w1"]
+    # the first group (fib's serial baseline and its forkserver arm, side by side) is stored whole
+    assert [b["metadata"]["name"] for b in measured] == [
+        "fib/serial/n-workers/w1",
+        "fib/processes-forkserver/n-workers/w2",
+    ]
 
     resumed = subprocess.run(
         [*BENCH, "--results", str(tmp_path / "results"), "--resume", str(journal_path)],
@@ -116,14 +120,17 @@ def test_after_sigkill_nothing_runs_on_and_resume_measures_only_what_is_missing(
         timeout=300,
     )
     assert resumed.returncode == 0, resumed.stderr
-    assert "resuming 1 measured" in resumed.stdout and "[1/3] fib/processes-forkserver" in resumed.stdout
+    assert (
+        "resuming 2 measured" in resumed.stdout
+        and "[1/1] nbody: serial and 1 arm side by side" in resumed.stdout
+    )
     stale = list(Path(tempfile.gettempdir()).glob(f"labs-bench-{process.pid}-*"))
     assert not stale, f"--resume leaves the killed run's work folder: {stale}"
     (path,) = stored(tmp_path)
     data = json.loads(path.read_text())
     assert data["labs"]["resumed_from"] == journal_path.name and not journal_path.exists()
     names = pyperf.BenchmarkSuite.load(str(path)).get_benchmark_names()
-    assert len(names) == 6  # 2 serial, 2 forkserver, each with the serial baseline timed beside it
+    assert len(names) == 4  # 2 serial, 2 forkserver (side by side with its serial baseline)
 
 
 def test_a_working_directory_deleted_under_the_run_loses_nothing(tmp_path):

@@ -58,13 +58,14 @@ def args(**given):
 
 
 def names(the_plan):
-    return [spec.name for spec in the_plan.specs]
+    """Every bench's name in the order planned (a side-by-side group's serial baseline, then its arms)."""
+    return [key.name for spec in the_plan.specs for key in spec.keys]
 
 
 def test_default_worker_counts_double_up_to_the_usable_cpus():
-    assert default_worker_counts(1) == (1,)
-    assert default_worker_counts(2) == (1, 2)
-    assert default_worker_counts(12) == (1, 2, 4, 8, 12)
+    assert default_worker_counts(1) == (1, 2)
+    assert default_worker_counts(2) == (1, 2, 4)
+    assert default_worker_counts(12) == (1, 2, 4, 8, 12, 24)
 
 
 def test_every_selection_measures_its_serial_baseline_and_a_full_n_workers_sweep():
@@ -85,7 +86,8 @@ def test_plans_carry_typed_keys_and_the_options_their_script_needs():
     spec = plan(selection, Fixed()).specs[0]
     assert spec.key == BenchKey("matrix", "fib", "serial", "n-workers", 1)
     smoke_size = str(workloads.get("fib").sizes["quick"])
-    assert spec.module == "labs.measure.job" and spec.options[:2] == ("--lab-size", smoke_size)
+    assert spec.module == "labs.measure.arms" and spec.options[:2] == ("--lab-size", smoke_size)
+    assert spec.arms == (BenchKey("matrix", "fib", "threads", "n-workers", 2),)  # the CPUs, not past them
 
 
 def test_unavailable_models_are_left_out_with_their_reason():
@@ -101,7 +103,7 @@ def test_cpu_bound_counts_above_the_usable_cpus_are_left_out_and_said_so():
     )
     the_plan = plan(selection, Fixed(usable_cpus=2))
     assert "fib/threads/n-workers/w8" not in names(the_plan) and "fib/threads/n-workers/w1" in names(the_plan)
-    assert any("[8] exceed the 2 usable CPU(s)" in note for note in the_plan.notes)
+    assert any("[8] exceed 2 x the 2 usable CPU(s)" in note for note in the_plan.notes)
 
 
 def test_io_counts_are_not_clamped_to_cpus_but_heavy_models_are_capped_and_said_so():
@@ -179,10 +181,16 @@ def test_the_default_answers_the_first_questions_and_full_adds_every_pattern():
 
 
 def test_cpu_bound_model_benches_pair_their_serial_baseline_and_io_ones_do_not():
-    selection = Selection.from_args(args(workload=["fib,download"], model=["threads"], suite=["matrix"]))
-    paired = {spec.name: spec.paired for spec in plan(selection, Fixed()).specs}
-    assert paired["fib/threads/n-workers/w2"] and not paired["fib/serial/n-workers/w1"]
-    assert not paired["download/threads/n-workers/w16"]
+    selection = Selection.from_args(
+        args(workload=["fib,download"], model=["threads,processes-fork"], suite=["matrix"])
+    )
+    specs = {key.name: spec for spec in plan(selection, Fixed()).specs for key in spec.keys}
+    side_by_side = specs["fib/threads/n-workers/w2"]  # timed in the serial baseline's own processes
+    assert side_by_side is specs["fib/serial/n-workers/w1"] and side_by_side.module == "labs.measure.arms"
+    assert BenchKey("matrix", "fib", "threads", "n-workers", 4) in side_by_side.arms  # past the 2 CPUs
+    fork = specs["fib/processes-fork/n-workers/w2"]  # a process of its own, the baseline paired in it
+    assert fork.paired and fork.module == "labs.measure.job" and not fork.arms
+    assert not specs["download/threads/n-workers/w16"].paired
 
 
 @pytest.mark.parametrize("text", ["0", "-5", "x", "nan", "1e12"])
@@ -192,22 +200,19 @@ def test_a_bad_budget_is_one_clear_error(text):
 
 
 def test_a_budget_cuts_the_least_asked_questions_first():
-    """Tier order: every model's CPU speedup at the top count, then the I/O crossover and core costs,
-    then the rest of the CPU sweep; a run that stops early has answered the first questions."""
+    """Tier order: every model's CPU sweep (side by side, and fork's beside it), then the I/O crossover
+    and core costs, then the rest; a run that stops early has answered the first questions."""
     selection = Selection.from_args(args(workload=["fib,mixed-cpu0"], model=["threads,processes-fork"]))
     planned = names(plan(selection, Fixed(usable_cpus=2)))
     first = planned.index
     assert (
         first("fib/serial/n-workers/w1")
-        < first("fib/threads/n-workers/w2")
+        < first("fib/threads/n-workers/w1")
+        < first("fib/processes-fork/n-workers/w1")
         < first("mixed-cpu0/threads/n-workers/w16")
     )
-    assert (
-        first("mixed-cpu0/threads/n-workers/w16")
-        < first("transfer/mp-pipe/1024")
-        < first("fib/threads/n-workers/w1")
-    )
-    assert first("startup/threads/w2") < first("fib/threads/n-workers/w1") < first("startup/threads/w1")
+    assert first("mixed-cpu0/threads/n-workers/w16") < first("transfer/mp-pipe/1024")
+    assert first("startup/threads/w2") < first("startup/threads/w1")
     assert first("race/unsafe/t2") < first("transfer/mp-pipe/1")
 
 
@@ -225,5 +230,5 @@ def test_a_cpu_bound_job_gives_every_worker_two_tasks_at_the_top_count(cpus, tas
     sizes = {spec.options[1] for spec in the_plan.specs if spec.key.workload == "nbody"}
     assert sizes == {str(tasks)}  # one job at every worker count, so their times compare
     raised = [note for note in the_plan.notes if "tasks a job" in note]
-    expected = f"nbody: {tasks} tasks a job, 2 per worker at the top worker count (16)"
+    expected = f"nbody: {tasks} tasks a job, 2 per worker at 16 workers"
     assert raised == ([] if tasks == 8 else [expected])
