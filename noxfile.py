@@ -191,8 +191,8 @@ OUTCOME = {0: "ok", 1: "some benches failed", 129: "hung up", 130: "interrupted"
 # A bare `nox -s bench` fits this many minutes for every runtime together (LABS_BENCH_MINUTES to change;
 # `-- --budget M` sets each run's own): every run gets its share, core questions first.
 TOTAL_MINUTES = 30.0
-# Each run's time outside its --budget: two speed fingerprints (~10 s), the plan, saving, and the last
-# bench's overrun (a bench is never cut mid-process: ~5 s measured).
+# Each runtime's time outside the --budget: two speed fingerprints (~10 s), the plan, saving, and the
+# last process's overrun (a process is never cut: ~5 s measured).
 RUN_OVERHEAD_SECONDS = 20.0
 
 
@@ -223,7 +223,7 @@ def _run_keeping_results(command: list[str], env: dict[str, str]) -> int:
 
 @nox.session(python=False)
 def bench(session: nox.Session) -> None:
-    """The pyperf-timed matrix on every interpreter (3.13t also with PYTHON_GIL=1), kept in results/."""
+    """The pyperf-timed matrix on every interpreter, side by side (3.13t with PYTHON_GIL=1 too): results/."""
     started = time.monotonic()
     total_seconds = _minutes_from_env("LABS_BENCH_MINUTES", TOTAL_MINUTES) * 60
     interpreters, missing, bench_args = _select(session, list(session.posargs))
@@ -234,37 +234,29 @@ def bench(session: nox.Session) -> None:
     host_python = _venv(session, hosts[-1], "bench") if hosts else None
     # The same interpreter serves pages and takes every run's speed fingerprint, so fingerprints compare.
     server_env = {"LABS_SERVER_PYTHON": host_python, "LABS_FINGERPRINT_PYTHON": host_python} if hosts else {}
-    runs = []
-    for interpreter in interpreters:
-        tag = RuntimeTag.parse(interpreter.tag)
-        runs.append((interpreter, str(tag), {}))
-        if tag.free_threaded:
-            runs.append((interpreter, str(tag.gil_control), {"PYTHON_GIL": "1"}))  # same binary, GIL on
     # Every venv first, so that their set-up (minutes in a fresh checkout) comes out of the total.
-    pythons = {interpreter.tag: _venv(session, interpreter, "bench") for interpreter in interpreters}
-    budgeted = not any(arg == "--budget" or arg.startswith("--budget=") for arg in bench_args)
-    # One session for every runtime: measured together, judged as one host (labs.analyse.hosts).
+    pythons = [_venv(session, interpreter, "bench") for interpreter in interpreters]
+    if not pythons:
+        session.error("no matrix interpreter to bench: " + "; ".join(f"{t}: {w}" for t, w in missing.items()))
+    run_args = list(bench_args)
+    if not any(arg == "--budget" or arg.startswith("--budget=") for arg in bench_args):
+        runs = len(pythons) + sum(1 for i in interpreters if RuntimeTag.parse(i.tag).free_threaded)
+        left = total_seconds - (time.monotonic() - started) - RUN_OVERHEAD_SECONDS * runs
+        run_args += ["--budget", f"{max(1.0, left / 60):.2f}"]
+    # One session, one driver: every runtime's measuring processes alternate within the same minutes
+    # (labs.measure.together), so a comparison between runtimes is paired in time.
     server_env["LABS_SESSION"] = f"nox-{time.strftime('%Y-%m-%dT%H-%M-%SZ', time.gmtime())}-{os.getpid()}"
-    codes: dict[str, int] = {}
-    for done, (interpreter, tag, env) in enumerate(runs):
-        python, run_args = pythons[interpreter.tag], list(bench_args)
-        if budgeted:
-            # A deadline, not a fixed share: what one run leaves unused (or overruns) the next ones get.
-            left = total_seconds - (time.monotonic() - started)
-            share = max(30.0, left / (len(runs) - done) - RUN_OVERHEAD_SECONDS)
-            run_args += ["--budget", f"{share / 60:.2f}"]
-        session.log(f"bench on {tag} ({interpreter.version}): {python} -m labs bench {' '.join(run_args)}")
-        # Run directly: nox's session.run does not hand back the exit code, which tells failed
-        # benches (1) from bad input (2) and a stop signal (128 + its number).
-        codes[tag] = _run_keeping_results([python, "-m", "labs", "bench", *run_args], {**server_env, **env})
-        if codes[tag] == 2:
-            raise SystemExit(2)  # bad input: the lab printed the one line that says why
-        if codes[tag] > 128:
-            break
-    outcomes = [f"{tag}: {OUTCOME.get(code, f'exit code {code}')}" for tag, code in codes.items()]
+    command = [pythons[0], "-m", "labs", "bench", "--interpreters", ",".join(pythons), "--with-gil-controls"]
+    session.log(f"bench side by side on {', '.join(i.tag for i in interpreters)}: {' '.join(run_args)}")
+    # Run directly: nox's session.run does not hand back the exit code, which tells failed
+    # benches (1) from bad input (2) and a stop signal (128 + its number).
+    code = _run_keeping_results([*command, *run_args], server_env)
+    if code == 2:
+        raise SystemExit(2)  # bad input: the lab printed the one line that says why
+    outcomes = [f"{i.tag}: side by side" for i in interpreters]
     outcomes += [f"{tag}: skipped, {why}" for tag, why in missing.items()]
-    session.log("summary: " + "; ".join(outcomes))
-    if any(codes.values()):
+    session.log(f"summary: {OUTCOME.get(code, f'exit code {code}')}; " + "; ".join(outcomes))
+    if code:
         session.error(
             "some benches failed or were interrupted; see the lines above and each run's 'labs' record"
         )

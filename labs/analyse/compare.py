@@ -197,11 +197,18 @@ def compare_many(
     return results
 
 
+def alternated(run: Run) -> bool:
+    """Whether the run's measuring processes alternated with other runtimes' (labs bench --interpreters)."""
+    return isinstance(run.record.get("alternating"), dict)
+
+
 def measured_how(base: Run, other: Run) -> str:
     """Which kind of comparison this is: runs of one session (the same minutes, one after the other) or
     of two (apart in time: the host's drift between them is in every ratio, beyond their intervals)."""
     sessions = {run.record.get("session") for run in (base, other)}
     if len(sessions) == 1 and None not in sessions:
+        if all(alternated(run) for run in (base, other)):
+            return "paired in time: one session, their measuring processes alternating (side by side)"
         return "measured in one session (one after the other, minutes apart; not interleaved)"
     return (
         "measured across runs of two sessions: the host's drift between them is in every ratio, and no "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from labs.cli import engine_options, http_options
+from labs.core.errors import UsageError
 
 NAME = "bench"
 HELP = "the pyperf-timed matrix on this runtime, stored under results/"
@@ -38,12 +39,34 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--no-fingerprint", action="store_true", help="skip the machine's speed fingerprint (about 5 s a run)"
     )
     parser.add_argument("--dry-run", action="store_true", help="print the plan and stop")
+    parser.add_argument(
+        "--interpreters",
+        metavar="PY1,PY2,...",
+        help="measure these interpreters side by side (each with the lab installed; one may repeat: an A/A "
+        "pair): their measuring processes alternate in a seeded order, each runtime gets its own run file",
+    )
+    parser.add_argument(
+        "--with-gil-controls",
+        action="store_true",
+        help="with --interpreters: each free-threaded one also with PYTHON_GIL=1, its GIL control",
+    )
+    parser.add_argument("--turns", help=argparse.SUPPRESS)  # set by --interpreters for each driver
     engine_options.add(parser)
 
 
 def execute(args: argparse.Namespace) -> int:
-    from labs.measure import driver
+    from labs.measure import driver, together
 
+    if args.with_gil_controls and not args.interpreters:
+        raise UsageError("--with-gil-controls goes with --interpreters PY1,PY2,...")
+    if args.interpreters:
+        if args.resume or args.turns:
+            raise UsageError(
+                "--interpreters cannot --resume: resume each runtime's journal on its interpreter"
+            )
+        drivers = together.interpreters(args.interpreters, args.with_gil_controls)
+        given = list(getattr(args, "argv", []))
+        return together.run(drivers, together.main_args(given[1:] if given[:1] == ["bench"] else given))
     engine_options.apply(args)
     http_options.apply(args)
     return driver.run(args)

@@ -64,6 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with signals.ending_signals_interrupt():
         try:
             args = build_parser().parse_args(argv)
+            args.argv = list(sys.argv[1:] if argv is None else argv)  # as given: a command may pass it on
             code = handlers[args.command](args)
             sys.stdout.flush()  # here, where a reader that went away is caught, not at the exit
             return code

@@ -29,7 +29,7 @@ from labs import models
 from labs.core import limits, runtime
 from labs.core import machine as machine_facts
 from labs.core.errors import Interrupted, RunError, UsageError
-from labs.measure import bench, fingerprint, turns
+from labs.measure import bench, fingerprint, together, turns
 from labs.measure.costs import ladder, memory, races, transfer
 from labs.plan.key import BenchKey
 from labs.plan.matrix import BenchSpec, Plan, plan
@@ -169,11 +169,17 @@ def run(args: argparse.Namespace) -> int:
                 print(f"    {key.name}")
         return 0
     root = runs.check_writable(results)
+    gate = together.Gate(getattr(args, "turns", None))  # runtimes side by side: wait for each turn
     record = _new_record(selection, the_plan, machine, session)
+    if gate.alternating is not None:
+        record["alternating"] = gate.alternating  # its "turns" list fills in as the run goes
     record["host"] = {"static": machine_facts.static_facts()}
     record["host"]["static_id"] = machine_facts.static_id(record["host"]["static"])
     fingerprinted = not getattr(args, "no_fingerprint", False)
-    record["fingerprint"] = {"start": fingerprint.take() if fingerprinted else None}
+    record["fingerprint"] = {"start": None}
+    if fingerprinted:
+        with gate.turn():
+            record["fingerprint"]["start"] = fingerprint.take()
     if recovered:
         record["resumed_from"] = Path(resume).name
     log = journal.Journal.start(root / machine / runtime.tag(), record)
@@ -182,8 +188,14 @@ def run(args: argparse.Namespace) -> int:
     where = f"{log.path} (if this run is killed: labs bench --resume <journal>)" if log.path else "none"
     print(f"journal: {where}" + (f"; note: {log.problem}" if log.problem else ""))
     # the end fingerprint is taken under the run's stop handlers: a signal then skips it and saves
-    _measure(specs, selection, machine, log, at_end=_close_fingerprint if fingerprinted else None)
+    at_end = (lambda record: _in_turn(gate, _close_fingerprint, record)) if fingerprinted else None
+    _measure(specs, selection, machine, log, at_end=at_end, gate=gate)
     return _finish(log, root, resume if recovered else None)
+
+
+def _in_turn(gate: together.Gate, action: Callable[[dict[str, Any]], None], record: dict[str, Any]) -> None:
+    with gate.turn():
+        action(record)
 
 
 def _close_fingerprint(record: dict[str, Any]) -> None:
@@ -217,6 +229,7 @@ def _measure(
     machine: str,
     log: journal.Journal,
     at_end: Callable[[dict[str, Any]], None] | None = None,
+    gate: together.Gate | None = None,
 ) -> None:
     """Run every bench, journaling each as it ends, neighbouring benches taking turns process by process
     (labs.measure.turns); a stop signal ends the run with what was measured."""
@@ -227,7 +240,7 @@ def _measure(
     size = turns.INTERLEAVE if bench.PRECISION[selection.mode].max_processes > 1 else 1
     seed = int.from_bytes(os.urandom(4), "big")
     log.record["interleave"] = {"benches": size, "seed": seed}
-    taking_turns = turns.Turns(selection, machine, log, budget_end, seed, len(specs))
+    taking_turns = turns.Turns(selection, machine, log, budget_end, seed, len(specs), gate)
     try:
         with tempfile.TemporaryDirectory(prefix=f"{WORKDIR_PREFIX}{os.getpid()}-") as workdir:
             for batch in turns.batches(specs, size):

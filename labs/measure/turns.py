@@ -24,8 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from labs.analyse.text import format_time
+from labs.core import runtime
 from labs.core.errors import RunError
-from labs.measure import bench, group
+from labs.measure import bench, group, together
 from labs.plan.matrix import BenchSpec
 from labs.plan.selection import Selection
 from labs.store import journal
@@ -77,10 +78,13 @@ class Turns:
         budget_end: float,
         seed: int,
         total: int,
+        gate: together.Gate | None = None,
     ) -> None:
         self.selection, self.machine, self.log, self.budget_end = selection, machine, log, budget_end
         self.order, self.total, self.ended, self.start = random.Random(seed), total, 0, time.monotonic()
         self.pending: list[Pending] = []
+        self.gate = gate or together.Gate(None)  # runtimes side by side: each process waits for its turn
+        self.label = f"{runtime.tag()} " if gate is not None and gate.alternating is not None else ""
 
     def measure(self, batch: list[tuple[int, BenchSpec]], workdir: Path) -> None:
         for index, spec in batch:
@@ -97,7 +101,9 @@ class Turns:
                 self.end_all("run budget")
                 return
             for item in self.order.sample(self.pending, len(self.pending)):
-                if self._turn(item):
+                with self.gate.turn():
+                    ended = self._turn(item)
+                if ended:
                     self.pending.remove(item)
 
     def _turn(self, item: Pending) -> bool:
@@ -174,7 +180,9 @@ class Turns:
         if self.budget_end - now < eta:
             left = f"the budget ends in {_duration(max(0.0, self.budget_end - now))}; the rest: skipped"
         progress = f"{_duration(elapsed)} elapsed, {left}"
-        print(f"[{item.index}/{self.total}] {item.spec.name}: {outcome}  ({progress})", flush=True)
+        print(
+            f"[{self.label}{item.index}/{self.total}] {item.spec.name}: {outcome}  ({progress})", flush=True
+        )
 
 
 def _summary(benchmark: dict[str, Any]) -> str:

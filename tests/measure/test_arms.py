@@ -3,6 +3,7 @@ pair by process."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import subprocess
@@ -99,3 +100,42 @@ def test_a_bench_of_side_by_side_arms_stores_a_paired_group(tmp_path):
     assert not [name for name in suite.get_benchmark_names() if "@" in name]  # no per-bench baselines
     values = {b.get_name(): b.get_values() for b in suite.get_benchmarks()}
     assert all(len(v) == 2 and all(math.isfinite(x) and x > 0 for x in v) for v in values.values())
+
+
+def test_runtimes_named_together_take_turns_and_each_gets_its_own_run_file(tmp_path):
+    """One interpreter named twice (an A/A pair): two drivers whose measuring processes alternate, never
+    overlap, and whose run files name their shared session and the runtimes they alternated with."""
+    python = sys.executable
+    done = lab_command(
+        "bench", "--interpreters", f"{python},{python}", "--no-fingerprint", "--quick", "--suite", "matrix",
+        "--no-startup", "-w", "fib,nbody", "-m", "threads", "--results", str(tmp_path / "results"),
+        timeout=240,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert f"2 runtimes side by side ({runtime.tag()}, {runtime.tag()})" in done.stdout
+    files = sorted((tmp_path / "results").glob("*/*/*.json"))
+    assert len(files) == 2
+    records = [json.loads(path.read_text())["labs"] for path in files]
+    assert records[0]["session"] == records[1]["session"]
+    windows = []
+    for index, record in enumerate(records):
+        alternating = record["alternating"]
+        assert alternating["runtimes"] == [runtime.tag(), runtime.tag()] and isinstance(
+            alternating["seed"], int
+        )
+        assert len(alternating["turns"]) == 2  # one process for each of fib's and nbody's groups
+        windows += [(start, end, index) for start, end in alternating["turns"]]
+    windows.sort()
+    for (_, end, _), (start, _, _) in itertools.pairwise(windows):
+        assert end <= start  # one turn at a time
+    # the session knows these two were paired in time
+    compared = lab_command("compare", str(files[0]), str(files[1]), timeout=60)
+    assert "paired in time: one session, their measuring processes alternating" in compared.stdout
+
+
+def test_interpreters_that_cannot_run_the_lab_are_one_error_line(tmp_path):
+    done = lab_command("bench", "--interpreters", f"{sys.executable},/nonexistent/python", timeout=60)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1
+    assert done.stderr.startswith("ERROR: --interpreters: '/nonexistent/python' does not run")
+    alone = lab_command("bench", "--with-gil-controls", timeout=60)
+    assert alone.returncode == 2 and "goes with --interpreters" in alone.stderr
