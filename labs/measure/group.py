@@ -3,7 +3,7 @@
 A group is one CPU workload's serial baseline and every model x worker count of its sweep, timed in
 the same processes (labs.measure.arms). The driver starts one such process at a time; after each, every
 arm's speedup is the serial time over the arm's time within each process (paired), and the group stops
-once every arm's 95% interval is within the target, or at its process or time cap, or when the run's
+once its arms' median 95% interval is within the target, or at its process or time cap, or when the run's
 budget ends. An arm that fails is named and left out of the later processes; the others go on.
 
 The stored result is one pyperf benchmark per arm, each with one run per process (``lab_block`` its
@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -92,8 +93,13 @@ class GroupSampling:
         self.last = time.monotonic() - started
         self.spent += self.last
         self._add(bench.load_pyperf(output), _arms_failed(outcome))
-        kind_widths = [self.width(key) for key in self.active] or [self.width(self.serial)]
-        if self.processes >= self.precision.min_processes and max(kind_widths) <= self.precision.target:
+        # The group is as precise as its typical arm: waiting for the noisiest of a dozen would spend the
+        # budget on one arm (each arm's own precision is stored with it).
+        widths = [self.width(key) for key in self.active] or [self.width(self.serial)]
+        if (
+            self.processes >= self.precision.min_processes
+            and statistics.median(widths) <= self.precision.target
+        ):
             return self._finish("precision reached")
         if self.processes >= self.precision.max_processes:
             return self._finish("process cap")
