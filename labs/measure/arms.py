@@ -7,10 +7,12 @@ seeded generator. Host drift within the process lands on every arm alike, so an 
 is paired in time with every other arm's, and its speedup is the serial baseline's time over its own
 time in the same process (labs.analyse.estimates pairs them by process).
 
-Fork arms are not measured here: a fork pool started after another pool's manager thread (or any
-thread or subinterpreter) forks a multi-threaded process, which can deadlock the child (Python 3.12+
-warns about it). They keep a process each, a fork pool forked before any thread, with the serial
-baseline timed beside it (labs.measure.job); the planner says so.
+A fork arm's pool must not be forked from this process once another pool's manager thread (or any
+thread or subinterpreter) exists: forking a multi-threaded process can deadlock the child (Python
+3.12+ warns about it). So, before anything starts a thread, one helper process is forked for each fork
+arm; the helper, single-threaded, starts its fork pool and runs that arm's jobs when asked, timing each
+itself (the pipe's round trip stays outside the time). The fork arms thus take their turns in the same
+rounds as every other arm.
 
 The output is pyperf's format: one pyperf benchmark per arm, one run each (this process's), carrying
 ``lab_block`` (the process's index in its group) and ``lab_group`` so the pairs can be rebuilt. An arm
@@ -23,9 +25,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import multiprocessing
 import os
 import random
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -71,8 +75,8 @@ def arm_keys(text: str) -> list[BenchKey]:
     except (ValueError, TypeError, KeyError) as exc:
         raise UsageError(f"--lab-arms is not a JSON list of bench keys: {exc}") from None
     for key in keys:
-        if key.suite != "matrix" or key.pattern != "n-workers" or key.model == "processes-fork":
-            raise UsageError(f"{key.name}: an arm is a matrix n-workers bench of a model other than fork")
+        if key.suite != "matrix" or key.pattern != "n-workers":
+            raise UsageError(f"{key.name}: an arm is a matrix n-workers bench")
     return keys
 
 
@@ -80,7 +84,9 @@ class Arm:
     """One arm in this process: its key, its started model and its job."""
 
     def __init__(self, key: BenchKey, model: Any, job: Callable[[], list]) -> None:
-        self.key, self.model, self.job = key, model, job
+        self.key, self.job = key, job
+        self.facts = {name: str(value) for name, value in model.facts().items()} if model else {}
+        self.queue_type = model.queue_type if model else None
         self.warmups: list[float] = []
         self.values: list[float] = []
 
@@ -88,6 +94,76 @@ class Arm:
         started = time.perf_counter()
         self.job()
         return time.perf_counter() - started
+
+
+class ForkedArm(Arm):
+    """A fork arm whose pool lives in a helper forked while this process had no other thread; the helper
+    verifies the first job and times every job itself."""
+
+    def __init__(self, key: BenchKey, helper: int, connection: Any, timeout: float) -> None:
+        super().__init__(key, None, lambda: [])
+        self.facts, self.queue_type = {"start_method": "fork"}, "multiprocessing.Queue"
+        self.helper, self.connection, self.timeout = helper, connection, timeout
+
+    def time(self) -> float:
+        self.connection.send("job")
+        if not self.connection.poll(self.timeout + 30):
+            raise RunError(f"{self.key.name}: the fork pool's helper did not answer in {self.timeout:g} s")
+        status, value = self.connection.recv()
+        if status != "ok":
+            raise RunError(value)
+        return float(value)
+
+    def stop(self) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            self.connection.send("stop")
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(self.helper, 0)
+
+
+def _fork_helper(
+    key: BenchKey, workload: workloads.Workload, tasks: list, expected: list, timeout: float
+) -> ForkedArm:
+    """Fork the helper that holds *key*'s fork pool (this process must have no other thread yet)."""
+    if threading.active_count() > 1:
+        raise RunError(f"{key.name}: a thread exists before the fork pool's helper could be forked")
+    ours, theirs = multiprocessing.Pipe()
+    pid = os.fork()
+    if pid == 0:  # the helper: serve this arm's jobs until told to stop, then leave without clean-up
+        code = 1
+        try:
+            ours.close()
+            proctree.die_with_parent()
+            code = _serve(theirs, key, workload, tasks, expected, timeout)
+        finally:
+            os._exit(code)
+    theirs.close()
+    return ForkedArm(key, pid, ours, timeout)
+
+
+def _serve(
+    connection: Any, key: BenchKey, workload: workloads.Workload, tasks: list, expected: list, timeout: float
+) -> int:
+    combination = lab.Combination(workload.name, key.model, key.pattern, key.workers)
+    task_func = lab.task_function(workload, key.model)
+    verified = False
+    try:
+        with lab.started(models.available(key.model), combination) as model:
+            while connection.recv() == "job":
+                started = time.perf_counter()
+                results = lab.execute(model, key.pattern, task_func, tasks, combination, timeout)
+                seconds = time.perf_counter() - started
+                if not verified:
+                    lab.verify(combination, results, expected, workload.verified)
+                    verified = True
+                connection.send(("ok", seconds))
+    except (RunError, UsageError) as exc:
+        with contextlib.suppress(OSError):
+            connection.send(("failed", str(exc)))
+        return 1
+    except EOFError:  # the measuring process went away
+        return 1
+    return 0
 
 
 def measure(args: argparse.Namespace) -> tuple[list[Arm], dict[str, str], dict[str, object]]:
@@ -101,11 +177,18 @@ def measure(args: argparse.Namespace) -> tuple[list[Arm], dict[str, str], dict[s
         tasks = workload.make_tasks(args.lab_size, env)
         expected = lab.serial_reference(workload, tasks)
         arms: list[Arm] = []
-        for key in [serial_key, *others]:
+        # fork arms first: their helpers are forked before anything here starts a thread
+        for key in sorted([serial_key, *others], key=lambda k: k.model != "processes-fork"):
             try:
                 if key.model != "serial":
                     limits.check_cpu_workers(key.workers, usable)
-                arms.append(_start(stack, workload, key, tasks, expected, args.lab_timeout))
+                if key.model == "processes-fork":
+                    forked = _fork_helper(key, workload, tasks, expected, args.lab_timeout)
+                    stack.callback(forked.stop)
+                    forked.time()  # its first job, verified by the helper: the first warm-up
+                    arms.append(forked)
+                else:
+                    arms.append(_start(stack, workload, key, tasks, expected, args.lab_timeout))
             except (RunError, UsageError) as exc:
                 if key is serial_key:
                     raise
@@ -177,9 +260,8 @@ def write(args: argparse.Namespace, arms: list[Arm], shared: dict[str, object]) 
             ),
         }
         if arm.key != serial_key:
-            facts = {name: str(value) for name, value in arm.model.facts().items()}
-            metadata.update(schema.checked(paired_with=serial_key.to_json(), queue_type=arm.model.queue_type))
-            metadata.update(schema.check({schema.stored(name): value for name, value in facts.items()}))
+            metadata.update(schema.checked(paired_with=serial_key.to_json(), queue_type=arm.queue_type))
+            metadata.update(schema.check({schema.stored(name): value for name, value in arm.facts.items()}))
         run = pyperf.Run(
             arm.values,
             warmups=[(1, value) for value in arm.warmups],

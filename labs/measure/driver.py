@@ -240,7 +240,8 @@ def _measure(
     size = turns.INTERLEAVE if bench.PRECISION[selection.mode].max_processes > 1 else 1
     seed = int.from_bytes(os.urandom(4), "big")
     log.record["interleave"] = {"benches": size, "seed": seed}
-    taking_turns = turns.Turns(selection, machine, log, budget_end, seed, len(specs), gate)
+    last_tier = max((spec.tier for spec in specs), default=0)
+    taking_turns = turns.Turns(selection, machine, log, budget_end, seed, len(specs), gate, last_tier)
     try:
         with tempfile.TemporaryDirectory(prefix=f"{WORKDIR_PREFIX}{os.getpid()}-") as workdir:
             for batch in turns.batches(specs, size):

@@ -32,6 +32,11 @@ from labs.plan.selection import Selection
 from labs.store import journal
 
 INTERLEAVE = 6  # benches whose processes take turns: about a minute of processes a round here
+# How far into a run's --budget (a share of it, from the run's start) each tier may measure while benches
+# of a later tier wait: a budget too short for everything still reaches the I/O crossover and the core
+# costs (tier 1) instead of spending itself on the CPU sweeps (tier 0) alone. Time a tier leaves unused
+# goes to the next.
+TIER_SHARES = {0: 0.5, 1: 0.85}
 
 
 @dataclass
@@ -79,14 +84,22 @@ class Turns:
         seed: int,
         total: int,
         gate: together.Gate | None = None,
+        last_tier: int = 0,
     ) -> None:
         self.selection, self.machine, self.log, self.budget_end = selection, machine, log, budget_end
+        self.last_tier, self.batch_end = last_tier, budget_end
         self.order, self.total, self.ended, self.start = random.Random(seed), total, 0, time.monotonic()
         self.pending: list[Pending] = []
         self.gate = gate or together.Gate(None)  # runtimes side by side: each process waits for its turn
         self.label = f"{runtime.tag()} " if gate is not None and gate.alternating is not None else ""
 
+    def tier_end(self, tier: int) -> float:
+        """When the benches of *tier* must end: their share of the budget while a later tier waits."""
+        share = TIER_SHARES.get(tier, 1.0) if tier < self.last_tier else 1.0
+        return min(self.budget_end, self.start + share * (self.budget_end - self.start))
+
     def measure(self, batch: list[tuple[int, BenchSpec]], workdir: Path) -> None:
+        self.batch_end = self.tier_end(batch[0][1].tier)
         for index, spec in batch:
             if time.monotonic() >= self.budget_end:
                 self._skip(spec, "the run's --budget was spent")
@@ -97,8 +110,8 @@ class Turns:
             )
             self.pending.append(Pending(index, spec, measurement, sampling))
         while self.pending:
-            if time.monotonic() >= self.budget_end:
-                self.end_all("run budget")
+            if time.monotonic() >= self.batch_end:
+                self.end_all("run budget" if self.batch_end == self.budget_end else "budget share")
                 return
             for item in self.order.sample(self.pending, len(self.pending)):
                 with self.gate.turn():
@@ -111,25 +124,25 @@ class Turns:
         # --bench-timeout is a bench's: a side-by-side group holds several
         started, timeout = time.monotonic(), self.selection.bench_timeout * len(item.spec.keys)
         left = timeout - item.spent
-        item.measurement.deadline = min(started + left, self.budget_end)
+        item.measurement.deadline = min(started + left, self.batch_end)
         item.measurement.deadline_says = (
-            "the run's --budget ran out"
-            if started + left > self.budget_end
+            self._ran_out
+            if started + left > self.batch_end
             else f"timed out after {timeout:g} s"
             + (f" ({len(item.spec.keys)} benches side by side)" if item.spec.arms else "")
         )
         try:
             if item.spec.timed:
-                ended = item.sampling.step(self.budget_end)
+                ended = item.sampling.step(self.batch_end)
                 result = item.sampling.result() if ended else None
             else:
                 ended, result = True, bench.measure_self_timed(item.measurement)
         except RunError as exc:
-            if item.measurement.deadline == self.budget_end and time.monotonic() >= self.budget_end:
+            if item.measurement.deadline == self.batch_end and time.monotonic() >= self.batch_end:
                 # Stopped by the budget, not by a fault of its own: skipped and named, like the benches
                 # after it, and no reason for the run to end in failure.
-                self._skip(item.spec, "the run's --budget ran out while it was measured")
-                self._say(item, "skipped: the run's --budget ran out")
+                self._skip(item.spec, f"{self._ran_out} while it was measured")
+                self._say(item, f"skipped: {self._ran_out}")
             else:
                 for key in item.spec.keys:
                     self.log.fail(key.name, str(exc))
@@ -140,6 +153,12 @@ class Turns:
         if result is not None:
             self._keep(item, *result)
         return ended
+
+    @property
+    def _ran_out(self) -> str:
+        if self.batch_end == self.budget_end:
+            return "the run's --budget ran out"
+        return "its tier's share of the --budget ran out (later questions wait)"
 
     def _keep(self, item: Pending, benches: list[dict[str, Any]], version: str) -> None:
         self.log.add(benches, version)
@@ -166,8 +185,8 @@ class Turns:
                 continue
             if item.sampling.done or item.sampling.stop(why):
                 self._keep(item, *item.sampling.result())
-            elif why == "run budget":
-                self._skip(item.spec, "the run's --budget ran out while it was measured")
+            elif why in ("run budget", "budget share"):
+                self._skip(item.spec, f"{self._ran_out} while it was measured")
         self.pending.clear()
 
     def _say(self, item: Pending, outcome: str) -> None:

@@ -6,7 +6,6 @@ default; a test passes a fixed one), so every planning rule is unit-tested witho
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -209,7 +208,7 @@ def _matrix(
                     )
                     for n in points
                 ]  # fmt: skip
-    specs = _side_by_side(specs, notes)
+    specs = _side_by_side(specs)
     if raised:
         per = MIN_TASKS_PER_WORKER
         notes.append(
@@ -236,37 +235,24 @@ def _capacity(selection: Selection, chosen: Sequence[str], runnable: Sequence[st
     return [BenchSpec(key, options=options, tier=1)]
 
 
-def _side_by_side(specs: list[BenchSpec], notes: list[str]) -> list[BenchSpec]:
+def _side_by_side(specs: list[BenchSpec]) -> list[BenchSpec]:
     """A CPU workload's n-workers sweep as one spec whose processes time every arm (labs.measure.arms):
-    the serial baseline and each model x worker count, side by side. Fork arms keep a process each (a
-    fork after another pool's threads exist can deadlock the child) with the serial baseline paired in
-    it, and so do the scale-out engines (a cluster each)."""
+    the serial baseline and each model x worker count, side by side. The scale-out engines keep a bench
+    of their own (a cluster each), the serial baseline paired in its processes."""
     grouped: dict[str, list[BenchSpec]] = {}
     for spec in specs:
         key = spec.key
         if spec.module == JOB and spec.paired and key.pattern == "n-workers" and key.model not in ENGINES:
-            if key.model != "processes-fork":
-                grouped.setdefault(key.workload, []).append(spec)
-    kept, forked = [], False
+            grouped.setdefault(key.workload, []).append(spec)
+    kept = []
     for spec in specs:
         key = spec.key
         members = grouped.get(key.workload, [])
-        if key.model == "serial" and key.workload in grouped and spec.module == JOB:
-            kept.append(
-                BenchSpec(key, ARMS, spec.options, paired=True, tier=0, arms=tuple(m.key for m in members))
-            )
+        if key.model == "serial" and members and spec.module == JOB:
+            arms = tuple(member.key for member in members)
+            kept.append(BenchSpec(key, ARMS, spec.options, paired=True, tier=0, arms=arms))
         elif spec not in members:
-            fork_sweep = key.workload in grouped and key.model == "processes-fork" and spec.paired
-            forked = forked or fork_sweep
-            # every count of the fork curve beside the group's: three counts a model, the first question
-            kept.append(
-                dataclasses.replace(spec, tier=0) if fork_sweep and key.pattern == "n-workers" else spec
-            )
-    if grouped and forked:
-        notes.append(
-            "processes-fork: a process of its own for each worker count (with the serial baseline timed "
-            "beside it), forked before any thread exists; the other models are measured side by side"
-        )
+            kept.append(spec)
     return kept
 
 

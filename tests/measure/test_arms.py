@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -24,14 +25,17 @@ ROOT = Path(__file__).resolve().parents[2]
 SERIAL = BenchKey("matrix", "fib", "serial", "n-workers", 1)
 
 
-def arms_process(tmp_path: Path, arms: list[BenchKey], *extra: str) -> subprocess.CompletedProcess:
+def arms_process(
+    tmp_path: Path, arms: list[BenchKey], env: dict | None = None
+) -> subprocess.CompletedProcess:
     command = [
         sys.executable, "-m", "labs.measure.arms", "--lab-key", SERIAL.to_json(),
         "--lab-arms", json.dumps([key.to_json() for key in arms]), "--lab-group", "g1", "--lab-block", "3",
         "--lab-seed", "7", "--lab-size", "2", "--lab-outcome", str(tmp_path / "outcome.json"),
-        "--values", "2", "--warmups", "1", "-o", str(tmp_path / "out.json"), *extra,
+        "--values", "2", "--warmups", "1", "-o", str(tmp_path / "out.json"),
     ]  # fmt: skip
-    return subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=ROOT)
+    environ = {**os.environ, **(env or {})}
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=ROOT, env=environ)
 
 
 def test_one_process_times_every_arm_and_writes_one_pyperf_benchmark_each(tmp_path):
@@ -54,12 +58,24 @@ def test_one_process_times_every_arm_and_writes_one_pyperf_benchmark_each(tmp_pa
     assert list(failed) == [too_many.name] and "refusing to measure a scaling curve" in failed[too_many.name]
 
 
-def test_a_fork_arm_is_refused_it_must_fork_before_any_thread(tmp_path):
-    done = arms_process(tmp_path, [BenchKey("matrix", "fib", "processes-fork", "n-workers", 2)])
-    assert done.returncode == 2 and done.stderr.startswith("ERROR: fib/processes-fork/n-workers/w2: an arm")
-    assert done.stderr.count("\n") == 1 and "other than fork" in (
-        read_outcome(tmp_path / "outcome.json") or ""
-    )
+def test_fork_arms_are_forked_by_helpers_before_any_thread_and_timed_in_the_same_rounds(tmp_path):
+    fork = [BenchKey("matrix", "fib", "processes-fork", "n-workers", n) for n in (1, 2)]
+    threads = BenchKey("matrix", "fib", "threads", "n-workers", 2)
+    done = arms_process(tmp_path, [threads, *fork], env={"PYTHONWARNINGS": "always::DeprecationWarning"})
+    assert done.returncode == 0, done.stderr
+    assert "multi-threaded" not in done.stderr  # Python 3.12+ warns of a fork of a multi-threaded process
+    suite = pyperf.BenchmarkSuite.load(str(tmp_path / "out.json"))
+    assert set(suite.get_benchmark_names()) == {SERIAL.name, threads.name, *(key.name for key in fork)}
+    for key in fork:
+        (run,) = suite.get_benchmark(key.name).get_runs()
+        assert len(run.values) == 2 and run.get_metadata()["lab_start_method"] == "fork"
+    assert json.loads((tmp_path / "outcome.json").read_text())["arms_failed"] == {}
+
+
+def test_bad_arms_are_one_error_line_and_nothing_written(tmp_path):
+    done = arms_process(tmp_path, [BenchKey("matrix", "fib", "threads", "pipeline", 2)])
+    assert done.returncode == 2 and done.stderr.startswith("ERROR: fib/threads/pipeline/w2: an arm")
+    assert done.stderr.count("\n") == 1 and "n-workers" in (read_outcome(tmp_path / "outcome.json") or "")
     assert not (tmp_path / "out.json").exists()
 
 

@@ -182,14 +182,15 @@ def test_the_default_answers_the_first_questions_and_full_adds_every_pattern():
 
 def test_cpu_bound_model_benches_pair_their_serial_baseline_and_io_ones_do_not():
     selection = Selection.from_args(
-        args(workload=["fib,download"], model=["threads,processes-fork"], suite=["matrix"])
+        args(workload=["fib,download"], model=["threads,processes-fork,dask"], suite=["matrix"])
     )
     specs = {key.name: spec for spec in plan(selection, Fixed()).specs for key in spec.keys}
     side_by_side = specs["fib/threads/n-workers/w2"]  # timed in the serial baseline's own processes
     assert side_by_side is specs["fib/serial/n-workers/w1"] and side_by_side.module == "labs.measure.arms"
     assert BenchKey("matrix", "fib", "threads", "n-workers", 4) in side_by_side.arms  # past the 2 CPUs
-    fork = specs["fib/processes-fork/n-workers/w2"]  # a process of its own, the baseline paired in it
-    assert fork.paired and fork.module == "labs.measure.job" and not fork.arms
+    assert specs["fib/processes-fork/n-workers/w2"] is side_by_side  # its pool forked by a helper
+    engine = specs["fib/dask/n-workers/w4"]  # a cluster: a bench of its own, the baseline paired in it
+    assert engine.paired and engine.module == "labs.measure.job" and not engine.arms
     assert not specs["download/threads/n-workers/w16"].paired
 
 
@@ -208,7 +209,7 @@ def test_a_budget_cuts_the_least_asked_questions_first():
     assert (
         first("fib/serial/n-workers/w1")
         < first("fib/threads/n-workers/w1")
-        < first("fib/processes-fork/n-workers/w1")
+        < first("fib/processes-fork/n-workers/w4")
         < first("mixed-cpu0/threads/n-workers/w16")
     )
     assert first("mixed-cpu0/threads/n-workers/w16") < first("transfer/mp-pipe/1024")

@@ -33,6 +33,14 @@ def method(view: MachineView) -> Section:
             "process each in a seeded random order (`interleave` in the run's record), so a burst of host "
             "noise lands on a few processes of several benches, where their intervals show it, instead of "
             "on every process of one bench.",
+            "- Runs since 2026-12-08 measure a question's arms side by side: one process (`python -m "
+            "labs.measure.arms`) keeps warm the serial baseline and every model x worker count of a CPU "
+            "workload's sweep, and times each once a round in a fresh seeded order, so every arm's process "
+            "mean is paired in time with every other's (`lab_group`, `lab_block`); a ratio of two arms of "
+            "one group is the geometric mean of per-process ratios. A fork arm's pool lives in a helper "
+            "forked before any thread exists (a fork of a multi-threaded process can deadlock the child). "
+            "`labs bench --interpreters` alternates the measuring processes of several runtimes in "
+            "a seeded order within the same minutes (`alternating` in each run's record).",
             "- `n=PxV` beside a number: P pyperf worker processes x V values each, of the bench measured "
             "(for a speedup, of the bench divided into its serial baseline).",
             f"- Physics check: a CPU-bound speedup above the usable CPUs × {PHYSICS_MARGIN}, or a one-worker "
