@@ -113,7 +113,7 @@ def _new_record(selection: Selection, the_plan: Plan, machine: str, session: str
         "runtime": runtime.facts(),
         "source": source.describe(),  # the lab's commit, and whether the code that ran differs from it
         "selection": dataclasses.asdict(selection),
-        "planned": len(the_plan.specs),
+        "planned": sum(len(spec.keys) for spec in the_plan.specs),  # benches: a group counts its arms
         "notes": list(the_plan.notes),
         # Where the I/O workloads' HTTP server runs (io.local_server): a host, not the runtime under test.
         "http_server_python": os.environ.get("LABS_SERVER_PYTHON", sys.executable),
