@@ -6,6 +6,7 @@ import random
 from pathlib import Path
 
 from labs.analyse.runs import Run, parse_run
+from labs.plan.selection import DEFAULT_WORKLOADS
 
 FAST = {
     "python": "3.13.5 default GCC 12.2.0",
@@ -27,9 +28,11 @@ def run(
     session: str | None = None,
     finished: str | None = None,
     end_speed: float | None = None,
+    whole: bool = False,
 ) -> Run:
     """A stored run of 3 benches x 5 processes x 3 values, every time scaled by *speed* (its end
-    fingerprint by *end_speed* when given: a host whose speed moved during the run)."""
+    fingerprint by *end_speed* when given: a host whose speed moved during the run); *whole*: it asked
+    the whole default question, as a bare `nox -s bench` does."""
     rng = random.Random(seed)
     benches = []
     for name, workload in (
@@ -53,6 +56,12 @@ def run(
         },
     }
     record.update({k: v for k, v in (("session", session), ("finished", finished)) if v is not None})
+    if whole:
+        record["selection"] = {
+            "workloads": list(DEFAULT_WORKLOADS),
+            "suites": ["matrix", "costs"],
+            "workers": None,
+        }
     if fingerprint is not None:
         end = slower(fingerprint, speed if end_speed is None else end_speed)
         record["fingerprint"] = {"start": slower(fingerprint, speed), "end": end}

@@ -34,7 +34,7 @@ import copy
 import math
 from dataclasses import dataclass
 
-from labs.analyse import estimates, families, stats
+from labs.analyse import estimates, families, noise, stats
 from labs.analyse.permutation import PermutationTest
 from labs.analyse.runs import Bench, Run
 from labs.analyse.text import format_ci, format_level, format_p, format_time
@@ -87,12 +87,16 @@ def _untested(base: Bench, other: Bench) -> str:
     return ""
 
 
-def _start(base: Bench, other: Bench) -> Comparison | _Pending:
+def _start(base: Bench, other: Bench, drift: float) -> Comparison | _Pending:
     reason = _untested(base, other)
     ratio = other.mean / base.mean if base.mean > 0 else math.nan
     if reason:
         return Comparison(base.name, base, other, ratio, None, None, reason.split(" (")[0], reason=reason)
-    test = PermutationTest.of(base.process_means, other.process_means)
+    test: PermutationTest | noise.DriftTest = (
+        noise.DriftTest.of(base.process_means, other.process_means, drift)
+        if drift > 0  # apart in time: the host's drift between the runs is a variance of its own
+        else PermutationTest.of(base.process_means, other.process_means)
+    )
     comparison = Comparison(base.name, base, other, test.ratio, None, test.p_value(), "", exact=test.exact)
     if test.smallest_p > ALPHA:
         comparison.verdict = "not testable"
@@ -115,10 +119,18 @@ def _verdict(ratio: float, significant: bool, ci: tuple[float, float] | None, th
 
 
 def compare_pairs(
-    pairs: list[tuple[Bench, Bench]], threshold: float = THRESHOLD, alpha: float = ALPHA
+    pairs: list[tuple[Bench, Bench]],
+    threshold: float = THRESHOLD,
+    alpha: float = ALPHA,
+    drifts: list[float] | None = None,
 ) -> list[Comparison]:
-    """Compare each (base, other) pair, controlling the false discovery rate across all of them."""
-    started = [_start(base, other) for base, other in pairs]
+    """Compare each (base, other) pair, controlling the false discovery rate across all of them.
+    *drifts*: each pair's between-run SD on the log scale (0: measured side by side or in one session,
+    tested by permutation)."""
+    started = [
+        _start(base, other, drift)
+        for (base, other), drift in zip(pairs, drifts or [0.0] * len(pairs), strict=True)
+    ]
     pending = [s for s in started if isinstance(s, _Pending)]
     q_values = stats.benjamini_hochberg([p.comparison.p_value for p in pending])
     significant = sum(q <= alpha for q in q_values)
@@ -181,11 +193,21 @@ class RunComparison:
 
 
 def compare_many(
-    base: Run, others: list[Run], threshold: float = THRESHOLD, alpha: float = ALPHA
+    base: Run,
+    others: list[Run],
+    threshold: float = THRESHOLD,
+    alpha: float = ALPHA,
+    profile: noise.Profile = noise.DEFAULT,
 ) -> list[RunComparison]:
-    """Every run in *others* against *base*, with one false-discovery correction across all of them."""
+    """Every run in *others* against *base*, with one false-discovery correction across all of them.
+    A pair of runs from two sessions counts the machine's between-run drift (*profile*)."""
     matches = [matched(base, other) for other in others]
-    everything = compare_pairs([pair for pairs, _ in matches for pair in pairs], threshold, alpha)
+    drifts = [
+        drift(a, profile) if apart(base, other) else 0.0
+        for other, (pairs, _) in zip(others, matches, strict=True)
+        for a, _b in pairs
+    ]
+    everything = compare_pairs([pair for pairs, _ in matches for pair in pairs], threshold, alpha, drifts)
     results, start = [], 0
     for other, (pairs, notes) in zip(others, matches, strict=True):
         found = everything[start : start + len(pairs)]
@@ -197,6 +219,17 @@ def compare_many(
     return results
 
 
+def apart(base: Run, other: Run) -> bool:
+    """Whether two runs come from two sessions (or say none): measured apart in time."""
+    sessions = {run.record.get("session") for run in (base, other)}
+    return len(sessions) != 1 or None in sessions
+
+
+def drift(bench: Bench, profile: noise.Profile) -> float:
+    """The between-run SD for this bench's quantity: a relative time (1 / speedup) or a time."""
+    return profile.speedup if bench.metadata.get("unit") == RELATIVE_UNIT else profile.time
+
+
 def alternated(run: Run) -> bool:
     """Whether the run's measuring processes alternated with other runtimes' (labs bench --interpreters)."""
     return isinstance(run.record.get("alternating"), dict)
@@ -205,14 +238,13 @@ def alternated(run: Run) -> bool:
 def measured_how(base: Run, other: Run) -> str:
     """Which kind of comparison this is: runs of one session (the same minutes, one after the other) or
     of two (apart in time: the host's drift between them is in every ratio, beyond their intervals)."""
-    sessions = {run.record.get("session") for run in (base, other)}
-    if len(sessions) == 1 and None not in sessions:
+    if not apart(base, other):
         if all(alternated(run) for run in (base, other)):
             return "paired in time: one session, their measuring processes alternating (side by side)"
         return "measured in one session (one after the other, minutes apart; not interleaved)"
     return (
-        "measured across runs of two sessions: the host's drift between them is in every ratio, and no "
-        "interval below includes it (--speedups divides it out)"
+        "measured across runs of two sessions: the host's drift between them is in every ratio, so each "
+        "test and interval below adds this machine's between-run variance (its noise profile)"
     )
 
 
@@ -290,12 +322,15 @@ def rule_lines(
 
 
 def render(
-    chosen: list[Run], threshold: float = THRESHOLD, markdown: bool = False
+    chosen: list[Run],
+    threshold: float = THRESHOLD,
+    markdown: bool = False,
+    profile: noise.Profile = noise.DEFAULT,
 ) -> tuple[list[str], int, int]:
     """What `labs compare` prints for runs already chosen (``runs.resolve_all``): each run against the
     first, one false-discovery correction over all of them, then the rule. Returns (lines, benches
     compared, regressions)."""
-    results = compare_many(chosen[0], chosen[1:], threshold)
+    results = compare_many(chosen[0], chosen[1:], threshold, profile=profile)
     lines: list[str] = []
     for result in results:
         base, other = result.base, result.other
@@ -309,4 +344,9 @@ def render(
         lines += [f"  {note}" for note in result.notes]
     everything = [c for result in results for c in result.comparisons]
     lines += ["", *rule_lines(everything, threshold)]
+    if any(apart(result.base, result.other) for result in results):
+        lines.append(
+            "Across sessions: p and the interval come from Welch's t on the log ratio with the machine's "
+            f"between-run variance added ({profile.describe()})."
+        )
     return lines, len(everything), sum(c.verdict == "REGRESSION" for c in everything)

@@ -100,7 +100,9 @@ def _judged(found: Estimate, bench: Bench, *others: Bench) -> Estimate:
     return replace(found, unstable=unstable, bench=bench.name)
 
 
-def _t_half_width(values: Sequence[float], level: float) -> float:
+def t_half_width(values: Sequence[float], level: float = LEVEL) -> float:
+    """The half-width of the t interval on the mean of *values* (two at least): every interval of a
+    bench's quantity (a mean time, a paired log ratio) and the stopping rule's precision use it."""
     return stats.t_quantile(0.5 + level / 2.0, len(values) - 1) * stats.stdev(values) / math.sqrt(len(values))
 
 
@@ -114,7 +116,7 @@ def _mean_time(bench: Bench, level: float) -> Estimate:
     value = stats.mean(means)
     if len(means) < 2:
         return Estimate(value, None, None, bench.shape, "t on process means", ONE_PROCESS)
-    half = _t_half_width(means, level)
+    half = t_half_width(means, level)
     return Estimate(value, value - half, value + half, bench.shape, "t on process means")
 
 
@@ -164,7 +166,7 @@ def _time_ratio(base: Bench, other: Bench, level: float) -> Estimate:
         value, n = math.exp(stats.mean(logs)), f"{other.shape} paired"
         if len(logs) < 2:
             return Estimate(value, None, None, n, "paired", ONE_PROCESS)
-        half = _t_half_width(logs, level)
+        half = t_half_width(logs, level)
         return Estimate(value, value * math.exp(-half), value * math.exp(half), n, "paired")
     value = other.mean / base.mean
     ci = log_ratio_interval(base.process_means, other.process_means, level)
@@ -209,7 +211,7 @@ def _speedup(serial: Bench, bench: Bench, level: float) -> Estimate:
     n = f"{bench.shape} paired"
     if len(logs) < 2:
         return Estimate(value, None, None, n, "paired", ONE_PROCESS)
-    half = _t_half_width(logs, level)
+    half = t_half_width(logs, level)
     return Estimate(value, value * math.exp(-half), value * math.exp(half), n, "paired")
 
 

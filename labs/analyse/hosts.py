@@ -29,6 +29,7 @@ from typing import Any
 from labs.analyse.runs import Run
 from labs.core import machine
 from labs.core.errors import UsageError
+from labs.plan.selection import DEFAULT_WORKLOADS
 
 
 @dataclass(frozen=True)
@@ -224,6 +225,38 @@ def newest_host(runs: list[Run], found: dict[Run, Host]) -> Host | None:
     ``assign``; a session has one host, so its newest run's is the session's)."""
     newest = max(runs, key=lambda r: r.started, default=None)
     return found[newest] if newest is not None else None
+
+
+def complete(session: list[Run]) -> bool:
+    """Whether *session* asked the whole default question (every default workload, the matrix and the
+    costs, the default worker counts) and every run of it finished, none interrupted."""
+    return all(_whole(run.record.get("selection")) for run in session) and all(
+        run.record.get("finished") and not run.record.get("interrupted") for run in session
+    )
+
+
+def _whole(selection: object) -> bool:
+    if not isinstance(selection, dict):
+        return False
+    asked = selection.get("workloads") or ()
+    suites = selection.get("suites") or ()
+    return (
+        set(DEFAULT_WORKLOADS) <= set(asked)
+        and {"matrix", "costs"} <= set(suites)
+        and not selection.get("workers")
+    )
+
+
+def newest_complete_session(runs: list[Run]) -> list[Run] | None:
+    """The newest complete session among *runs* (of one host); None when there is none."""
+    done = [session for session in sessions(runs) if complete(session)]
+    return max(done, key=lambda session: session[-1].started) if done else None
+
+
+def session_id(run: Run) -> str:
+    """The session a run names, else the first run of the session it was grouped with (older runs)."""
+    named = run.record.get("session")
+    return named if isinstance(named, str) and named else f"started {run.started}"
 
 
 def on_host(run: Run, host: Host | None, found: dict[Run, Host], normalize: bool) -> tuple[Run | None, str]:

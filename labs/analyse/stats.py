@@ -7,6 +7,7 @@ counts, and percentile-bootstrap confidence intervals on ratios of means.
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 from collections.abc import Sequence
@@ -136,6 +137,8 @@ def t_sf(t: float, df: float) -> float:
     return tail if t >= 0 else 1.0 - tail
 
 
+# a few levels x process counts: the stopping rule asks after every process
+@functools.lru_cache(maxsize=4096)
 def t_quantile(probability: float, df: float) -> float:
     """The *probability* quantile of Student's t (bisection on ``t_sf``; exact to ~1e-12)."""
     if not 0.0 < probability < 1.0 or df <= 0:

@@ -54,7 +54,7 @@ def parse_threshold(text: str) -> float:
 
 
 def execute(args: argparse.Namespace) -> int:
-    from labs.analyse import compare, hosts
+    from labs.analyse import compare, hosts, noise
     from labs.analyse import runs as analysis
     from labs.store import source
 
@@ -84,13 +84,15 @@ def execute(args: argparse.Namespace) -> int:
     else:
         # never a host's speed as a regression; each run judged with its session
         chosen, notes = hosts.check(chosen, normalize=args.normalize, among=runs)
+    # the machine's between-run drift, for runs of two sessions (labs.analyse.noise)
+    profile = noise.learn([run for run in runs if run.machine == chosen[0].machine])
     if args.json:
-        results = compare.compare_many(chosen[0], chosen[1:], threshold)
+        results = compare.compare_many(chosen[0], chosen[1:], threshold, profile=profile)
         if not any(result.comparisons for result in results):
             raise UsageError("nothing to compare: the runs have no bench in common")
         print(json.dumps(as_json(results, made_by + notes), indent=1, allow_nan=False))
         return 1 if any(c.verdict == "REGRESSION" for r in results for c in r.comparisons) else 0
-    lines, compared, regressions = compare.render(chosen, threshold, markdown=args.table)
+    lines, compared, regressions = compare.render(chosen, threshold, args.table, profile)
     for line in [*made_by, *notes, *lines]:
         print(line)
     if not compared:

@@ -18,14 +18,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--normalize",
         action="store_true",
         help="keep runs of this machine that its speed fingerprint puts in another speed class, their "
-        "times divided by the fingerprints' ratio (named in the report); speedups are unchanged",
+        "times divided by the fingerprints' ratio (named in the report); speedups are unchanged; "
+        "implies --all-sessions",
+    )
+
+    parser.add_argument(
+        "--all-sessions",
+        action="store_true",
+        help="merge every session's runs of the report's mode and host (the newest run's bench wins for "
+        "each key) instead of reading the newest complete session alone",
     )
 
 
 def execute(args: argparse.Namespace) -> int:
     from labs.report import build
 
-    written, problems = build.write_reports(results_root(args.results), args.normalize)
+    written, problems = build.write_reports(results_root(args.results), args.normalize, args.all_sessions)
     for problem in problems:
         print(f"warning: left out {problem}", file=sys.stderr)
     if not written:

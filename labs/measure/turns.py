@@ -19,10 +19,11 @@ import random
 import statistics
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from labs.analyse import estimates
 from labs.analyse.text import format_time
 from labs.core import runtime
 from labs.core.errors import RunError
@@ -48,17 +49,21 @@ class Pending:
     measurement: bench.Measurement
     sampling: bench.Sampling | group.GroupSampling
     spent: float = 0.0  # seconds of its own processes: its --bench-timeout counts these alone
+    began: float = field(default_factory=time.monotonic)
 
 
 def batches(specs: Sequence[BenchSpec], size: int) -> Iterator[list[tuple[int, BenchSpec]]]:
     """Consecutive timed benches of one tier, *size* at a time (so the budget goes to the core
-    questions first, as the plan orders them); a bench that times itself (memory) alone."""
+    questions first, as the plan orders them); a bench that times itself (memory) alone, and a
+    side-by-side group alone: its arms share each process, so the host's drift between processes
+    divides out of every ratio it states without interleaving, and a budget too short for every group
+    ends with some groups measured well instead of every group measured in two processes."""
     batch: list[tuple[int, BenchSpec]] = []
     for index, spec in enumerate(specs, 1):
         if batch and spec.tier != batch[-1][1].tier:
             yield batch
             batch = []
-        if not spec.timed:
+        if not spec.timed or spec.arms:
             if batch:
                 yield batch
             yield [(index, spec)]
@@ -90,6 +95,7 @@ class Turns:
         self.last_tier, self.batch_end = last_tier, budget_end
         self.order, self.total, self.ended, self.start = random.Random(seed), total, 0, time.monotonic()
         self.pending: list[Pending] = []
+        self.group_process = 0.0  # wall seconds a process of the last side-by-side group took, on average
         self.gate = gate or together.Gate(None)  # runtimes side by side: each process waits for its turn
         self.label = f"{runtime.tag()} " if gate is not None and gate.alternating is not None else ""
 
@@ -103,6 +109,17 @@ class Turns:
         for index, spec in batch:
             if time.monotonic() >= self.budget_end:
                 self._skip(spec, "the run's --budget was spent")
+                continue
+            if (
+                spec.arms
+                and self.group_process
+                and self.batch_end - time.monotonic() < (estimates.MIN_PROCESSES * self.group_process)
+            ):  # it would end with fewer processes than a finding needs: leave the time to the next tier
+                self._skip(
+                    spec,
+                    f"{estimates.MIN_PROCESSES} processes of a group (about {self.group_process:.0f} s each "
+                    "here, turns included) no longer fit in this tier's share of the --budget",
+                )
                 continue
             measurement = bench.Measurement(spec, self.machine, workdir, self.budget_end)
             sampling = (group.GroupSampling if spec.arms else bench.Sampling)(
@@ -152,6 +169,9 @@ class Turns:
             item.spent += time.monotonic() - started
         if result is not None:
             self._keep(item, *result)
+        if ended and isinstance(item.sampling, group.GroupSampling) and item.sampling.processes:
+            # wall time, turns of the other runtimes side by side included: what the next group will take
+            self.group_process = (time.monotonic() - item.began) / item.sampling.processes
         return ended
 
     @property

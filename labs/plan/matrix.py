@@ -329,4 +329,21 @@ def plan(selection: Selection, available: Availability) -> Plan:
     if "costs" in selection.suites:
         specs += _costs(selection, available, _at_cpus(counts, available.usable_cpus), notes)
     specs.sort(key=lambda spec: spec.tier)  # stable: within a tier, the order above
-    return Plan(tuple(specs), tuple(notes))
+    return Plan(tuple(specs), tuple(_folded(notes)))
+
+
+def _folded(notes: list[str]) -> list[str]:
+    """One line per reason: "model dask, transfer/task-dask skipped: dask is not installed"."""
+    skipped: dict[str, list[str]] = {}
+    lines: list[str | None] = []
+    for note in notes:
+        what, sep, why = note.partition(" skipped: ")
+        if not sep:
+            lines.append(note)
+            continue
+        if why not in skipped:
+            lines.append(None)  # the place of the folded line
+            skipped[why] = []
+        skipped[why].append(what)
+    folded = iter(f"{', '.join(whats)} skipped: {why}" for why, whats in skipped.items())
+    return [line if line is not None else next(folded) for line in lines]

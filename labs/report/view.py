@@ -13,6 +13,7 @@ from typing import Any
 
 from labs.analyse import estimates as analysed
 from labs.analyse import hosts
+from labs.analyse import noise as noise_profile
 from labs.analyse.estimates import Estimate
 from labs.analyse.runs import Bench, Run
 from labs.compat import store as compat_store
@@ -61,6 +62,11 @@ def run_mode(run: Run) -> str:
     return str(run.record.get("mode", "default"))
 
 
+def serial_key(workload: str) -> BenchKey:
+    """The key of a workload's serial baseline in the matrix."""
+    return BenchKey("matrix", workload).serial_baseline()
+
+
 GRAIN_PREFIX = "grain-"  # labs/workloads/grain.py's variants
 
 
@@ -76,6 +82,7 @@ class RuntimeView:
     failed: list[Any] = field(default_factory=list)  # the failed benches every chosen run recorded
     benches: dict[BenchKey, Bench] = field(default_factory=dict)
     suites: dict[BenchKey, str] = field(default_factory=dict)
+    session_of: dict[BenchKey, str] = field(default_factory=dict)  # the session each bench was measured in
     _speedups: dict[BenchKey, Estimate | None] = field(default_factory=dict, repr=False)
 
     @property
@@ -100,7 +107,7 @@ class RuntimeView:
             yield key, found[key]
 
     def serial(self, workload: str) -> Bench | None:
-        return self.benches.get(BenchKey("matrix", workload, "serial", "n-workers", 1))
+        return self.benches.get(serial_key(workload))
 
     def speedup(self, key: BenchKey) -> Estimate | None:
         """A matrix bench's speedup over its serial baseline in this view; CPU-bound ones are checked
@@ -171,6 +178,15 @@ class MachineView:
     host_of: dict[Run, hosts.Host] = field(default_factory=dict)  # the host each run ran on
     host: hosts.Host | None = None  # the one host this report's numbers come from
     normalized: list[str] = field(default_factory=list)  # runs of another speed class, scaled (--normalize)
+    session: str | None = None  # the one session this view reads; None: every session merged
+    noise: noise_profile.Profile = noise_profile.DEFAULT  # the host's between-run drift
+
+    def across(self, found: Estimate, *sides: tuple[RuntimeView, BenchKey]) -> Estimate:
+        """*found*, a ratio of the benches named by *sides*, widened by the host's between-run drift
+        when they were measured in different sessions (labs.analyse.noise)."""
+        if len({runtime.session_of.get(key) for runtime, key in sides}) == 1:
+            return found
+        return noise_profile.widened(found, self.noise.time)
 
     @property
     def tags(self) -> list[RuntimeTag]:
@@ -221,11 +237,16 @@ def _keyed(run: Run) -> tuple[dict[BenchKey, Bench], list[str]]:
     return benches, unknown
 
 
-def build_view(machine: str, runs: list[Run], problems: list[str], normalize: bool = False) -> MachineView:
-    """The view over *runs* of one machine: per runtime, the runs of the most thorough mode stored.
-    With *normalize*, a run whose host differs from the report's only by its speed fingerprint (same
-    kernel and CPU: a co-tenant slowed the machine) is kept with its times divided by the ratio of the
-    fingerprints, and named; speedups, timed within one run, do not change."""
+def build_view(
+    machine: str, runs: list[Run], problems: list[str], normalize: bool = False, all_sessions: bool = False
+) -> MachineView:
+    """The view over *runs* of one machine: the newest complete session of the most thorough mode
+    stored (its runtimes measured together, so nothing measured days apart is merged); with
+    *all_sessions* or *normalize*, or when no session is complete, every session of that mode, the
+    newest run's bench winning for each key. With *normalize*, a run whose host differs from the
+    report's only by its speed fingerprint (same kernel and CPU: a co-tenant slowed the machine) is
+    kept with its times divided by the ratio of the fingerprints, and named; speedups, timed within one
+    run, do not change."""
     left_out = list(problems)
     measured = [r for r in runs if r.benches]
     left_out += [f"{r.tag}/{r.path.name}: no measured bench" for r in runs if not r.benches]
@@ -235,8 +256,13 @@ def build_view(machine: str, runs: list[Run], problems: list[str], normalize: bo
     # One host per report: the newest run's. Names do not identify hosts (labs.analyse.hosts).
     found = hosts.assign(runs)
     host = hosts.newest_host([r for r in valid if run_mode(r) == mode], found)
+    on_this_host = [r for r in valid if run_mode(r) == mode and (not host or hosts.same_host(found[r], host))]
+    # --normalize asks for other sessions' runs (scaled to this host), so it merges them too
+    session = None if all_sessions or normalize else hosts.newest_complete_session(on_this_host)
+    chosen = set(session) if session else None
     runtimes: dict[RuntimeTag, RuntimeView] = {}
     normalized: list[str] = []
+    older: dict[str, list[str]] = {}  # other sessions of this mode and host: their runtimes
     for run in sorted(valid, key=lambda r: r.started):
         tag = RuntimeTag.parse(run.tag)
         if run_mode(run) != mode:
@@ -245,6 +271,9 @@ def build_view(machine: str, runs: list[Run], problems: list[str], normalize: bo
         kept, why = hosts.on_host(run, host, found, normalize)
         if kept is None:
             left_out.append(why)
+            continue
+        if chosen is not None and run not in chosen:
+            older.setdefault(hosts.session_id(run), []).append(run.tag)
             continue
         if why:
             normalized.append(why)
@@ -258,11 +287,29 @@ def build_view(machine: str, runs: list[Run], problems: list[str], normalize: bo
         view.commits.append(source.label(run.record.get("source")))
         view.benches.update(benches)
         view.suites.update({key: report_suite(key, bench) for key, bench in benches.items()})
+        view.session_of.update(dict.fromkeys(benches, hosts.session_id(run)))
     ordered = dict(sorted(runtimes.items()))
-    left_out += _missing(ordered, {RuntimeTag.parse(r.tag) for r in valid})
+    left_out += _other_sessions(older, ordered, {RuntimeTag.parse(r.tag) for r in valid})
     # the probe's files sit beside the runtime folders: results/<machine>/compat/ (not runs)
     compat, refused = compat_store.load(runs[0].path.parent.parent) if runs else ([], [])
-    return MachineView(machine, mode, ordered, runs, left_out + refused, compat, found, host, normalized)
+    return MachineView(
+        machine, mode, ordered, runs, left_out + refused, compat, found, host, normalized,
+        hosts.session_id(session[-1]) if session else None, noise_profile.learn(on_this_host),
+    )  # fmt: skip
+
+
+def _other_sessions(
+    older: dict[str, list[str]], runtimes: dict[RuntimeTag, RuntimeView], stored: set[RuntimeTag]
+) -> list[str]:
+    """A line per session left out (its runtimes), then what the view lacks: a runtime only older
+    sessions measured is named by their lines, not as unmeasured."""
+    lines = [
+        f"session {name} ({', '.join(tags)}): not the newest complete session "
+        "(`labs report --all-sessions` merges every session)"
+        for name, tags in older.items()
+    ]
+    in_older = {RuntimeTag.parse(tag) for tags in older.values() for tag in tags}
+    return lines + _missing(runtimes, stored - (in_older - set(runtimes)))
 
 
 def _missing(runtimes: dict[RuntimeTag, RuntimeView], stored: set[RuntimeTag]) -> list[str]:

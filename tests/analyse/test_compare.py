@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from labs.analyse import compare, stats
+from labs.analyse import compare, noise, stats
 from labs.analyse.runs import Bench, Run
 from labs.plan.key import BenchKey
 
@@ -143,7 +143,8 @@ def test_false_discovery_rate_spans_every_run_of_one_compare():
         return Run(Path(f"{started}.json"), "m", "3.13", started, {"mode": "default"}, benches)
 
     base, slower, same = run("1", 1.0, 1), run("2", 1.3, 2), run("3", 1.0, 3)
-    results = compare.compare_many(base, [slower, same])
+    steady = noise.Profile(0.0, 0.0, 1, 2, "a host whose reruns do not drift")  # the permutation test alone
+    results = compare.compare_many(base, [slower, same], profile=steady)
     everything = [c for r in results for c in r.comparisons]
     p_values = [c.p_value for c in everything]
     assert [c.q_value for c in everything] == pytest.approx(stats.benjamini_hochberg(p_values))
@@ -152,7 +153,7 @@ def test_false_discovery_rate_spans_every_run_of_one_compare():
     lines = compare.rule_lines(everything)
     assert "Benjamini-Hochberg over the 6 tested benches" in lines[0]
     assert "false discovery rate 5%" in lines[0]
-    printed, compared, regressions = compare.render([base, slower, same], markdown=True)
+    printed, compared, regressions = compare.render([base, slower, same], markdown=True, profile=steady)
     assert (compared, regressions) == (6, 3) and lines[0] in printed
     table = compare.table(base, slower, results[0].comparisons, markdown=True)
     assert table[0].startswith("| bench | 3.13@") and "| n base | n other | verdict |" in table[0]

@@ -1,13 +1,18 @@
-"""How a run's --budget is shared between the tiers of its plan."""
+"""How a run's --budget is shared between the tiers of its plan, and how groups take their turns."""
 
 from __future__ import annotations
 
 import math
+import time
 
 import pytest
 
 from labs.measure import turns
+from labs.plan.key import BenchKey
+from labs.plan.matrix import BenchSpec
 from labs.plan.selection import Selection
+
+KEY_W2 = BenchKey("matrix", "fib", "threads", "n-workers", 2)
 
 
 def taking_turns(budget: float, last_tier: int) -> turns.Turns:
@@ -24,3 +29,18 @@ def test_each_tier_may_use_its_share_while_later_questions_wait():
     assert taking_turns(100.0, last_tier=0).tier_end(0) == 1100.0  # nothing waits: the whole budget
     assert taking_turns(100.0, last_tier=1).tier_end(1) == 1100.0
     assert math.isinf(taking_turns(math.inf, last_tier=3).tier_end(0))  # no --budget, no shares
+
+
+def test_a_side_by_side_group_is_measured_alone_and_not_started_when_it_cannot_finish(tmp_path):
+    group = BenchSpec(BenchKey("matrix", "fib", "serial", "n-workers", 1), "m", arms=(KEY_W2,))
+    single = BenchSpec(BenchKey("matrix", "download", "threads", "n-workers", 4), "m")
+    plan = [single, group, group, single, single]
+    assert [[i for i, _ in batch] for batch in turns.batches(plan, 6)] == [[1], [2], [3], [4, 5]]
+    late = taking_turns(100.0, last_tier=0)
+    late.start = late.budget_end = time.monotonic() + 20  # 20 s left
+    late.group_process = 10.0  # 3 processes would need 30 s
+    skipped = []
+    late._skip = lambda spec, why: skipped.append(why)
+    late.measure([(2, group)], tmp_path)
+    assert len(skipped) == 1 and "3 processes of a group (about 10 s each" in skipped[0]
+    assert not late.pending

@@ -9,6 +9,7 @@ import pytest
 
 from labs import workloads
 from labs.core.errors import UsageError
+from labs.plan import matrix
 from labs.plan.key import BenchKey
 from labs.plan.matrix import MAX_HEAVY_IO_WORKERS, default_worker_counts, plan
 from labs.plan.selection import Selection
@@ -233,3 +234,17 @@ def test_a_cpu_bound_job_gives_every_worker_two_tasks_at_the_top_count(cpus, tas
     raised = [note for note in the_plan.notes if "tasks a job" in note]
     expected = f"nbody: {tasks} tasks a job, 2 per worker at 16 workers"
     assert raised == ([] if tasks == 8 else [expected])
+
+
+def test_skip_notes_fold_into_one_line_per_reason():
+    notes = [
+        "model dask skipped: dask is not installed",
+        "jobs sized at 2 x CPUs",
+        "model celery skipped: no broker",
+        "transfer/task-dask skipped: dask is not installed",
+    ]
+    assert matrix._folded(notes) == [
+        "model dask, transfer/task-dask skipped: dask is not installed",
+        "jobs sized at 2 x CPUs",
+        "model celery skipped: no broker",
+    ]

@@ -144,7 +144,7 @@ def real_results(tmp_path_factory):
 def test_report_from_a_real_run(real_results):
     pytest.importorskip("matplotlib", reason="plots need matplotlib (the plot dependency group)")
     written, _problems = build.write_reports(real_results)
-    path, page = written
+    path, page, _profile = written
     assert page.name == "REPORT.html"
     text = path.read_text()
     for heading in (
@@ -213,6 +213,35 @@ def test_a_report_reads_one_host_and_names_the_others(tmp_path):
     assert any("2026-01-02.json: ran on another host" in line for line in view.left_out)
     text = "\n".join(setup(view).lines)
     assert "speed class 1) **(this report)**" in text and "speed class 2)" in text
+
+
+def test_a_report_reads_the_newest_complete_session_alone():
+    """Two complete sessions of two runtimes, then one cut short and one that asked one workload: the
+    report reads the newer complete one, names the others, and merges every session only when asked."""
+    done = "2026-01-0{}T01:00:00Z"
+    old = [
+        run("2026-01-01", tag=t, session="a", finished=done.format(1), seed=i, whole=True)
+        for i, t in enumerate(("3.13", "3.14"))
+    ]
+    new = [
+        run("2026-01-02", tag=t, session="b", finished=done.format(2), seed=i + 2, whole=True)
+        for i, t in enumerate(("3.13", "3.14"))
+    ]
+    cut = run("2026-01-03", tag="3.13", session="c", seed=5, whole=True)  # never finished: cut short
+    narrow = run("2026-01-04", tag="3.13", session="d", finished=done.format(4), seed=6)  # -w nbody, say
+    view = build_view("2cpu-test", [*old, *new, cut, narrow], [])
+    assert view.session == "b"
+    assert [s for v in view.runtimes.values() for s in v.sources] == [
+        "3.13/2026-01-02.json",
+        "3.14/2026-01-02.json",
+    ]
+    assert sum("not the newest complete session" in line for line in view.left_out) == 3  # a, c, d
+    assert any(line.startswith("session a (3.13, 3.14)") for line in view.left_out)
+    assert "session `b` alone" in "\n".join(setup(view).lines)
+    merged = build_view("2cpu-test", [*old, *new, cut, narrow], [], all_sessions=True)
+    assert merged.session is None and len(merged.runtimes[next(iter(merged.runtimes))].sources) == 4
+    assert build_view("2cpu-test", [cut, narrow], []).session is None  # nothing complete: all, named
+    assert "every session merged" in "\n".join(setup(merged).lines)
 
 
 def test_normalize_keeps_a_slower_speed_class_scaled_and_named(tmp_path):

@@ -8,7 +8,7 @@ from labs.plan.key import BenchKey
 from labs.report import estimates, markdown
 from labs.report.plots import LinePlot, Panel, interval_series
 from labs.report.section import Section, section
-from labs.report.view import MachineView, key_of, run_mode
+from labs.report.view import MachineView, key_of, run_mode, serial_key
 
 TITLE = "History across Python versions"
 STEM = "history"
@@ -55,7 +55,12 @@ def history(view: MachineView) -> Section:
             if other is None or not estimates.comparable(base, other):
                 row.append("–")
                 continue
-            points[str(tag)] = analysed.time_ratio(base, other)
+            serial = serial_key(workload)
+            points[str(tag)] = view.across(
+                analysed.time_ratio(base, other),
+                (view.runtimes[base_tag], serial),
+                (view.runtimes[tag], serial),
+            )
             row.append(markdown.times(points[str(tag)]))
         rows.append(row)
         if points:

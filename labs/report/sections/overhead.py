@@ -9,7 +9,7 @@ from labs.plan import discovery
 from labs.report import estimates, markdown
 from labs.report.plots import BarPlot, interval_series
 from labs.report.section import Section, section
-from labs.report.view import MachineView
+from labs.report.view import MachineView, serial_key
 
 TITLE = "Free-threading's single-thread overhead"
 STEM = "single-thread-overhead"
@@ -35,7 +35,12 @@ def single_thread_overhead(view: MachineView) -> Section:
             base, other = view.runtimes[default].serial(workload), view.runtimes[free].serial(workload)
             if base is None or other is None or not estimates.comparable(base, other):
                 continue
-            estimate = analysed.time_ratio(base, other)
+            serial = serial_key(workload)
+            estimate = view.across(
+                analysed.time_ratio(base, other),
+                (view.runtimes[default], serial),
+                (view.runtimes[free], serial),
+            )
             ratios[workload] = estimate
             matched.append((base, other))
             worst = max(worst, (estimate.value, workload))

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from labs.analyse import hosts
+from labs.analyse import hosts, noise
 from labs.report import markdown
 from labs.report.section import Section, section
-from labs.report.view import MachineView
+from labs.report.view import MachineView, RuntimeView
 
 HEADER = [
     "runtime",
@@ -35,31 +35,13 @@ def setup(view: MachineView) -> Section:
         f"Every runtime below is read from its {view.mode}-mode runs only.",
         "",
     ]
-    rows = []
-    for tag, runtime in view.runtimes.items():
-        rt = runtime.facts
-        rows.append(
-            [
-                str(tag),
-                runtime.version,
-                _known(rt.get("free_threaded_build"), "free-threaded", "default"),
-                _known(rt.get("gil_enabled"), "on", "off"),  # a plain pyperf file does not say
-                str(rt.get("PYTHON_GIL") or "unset"),
-                str(rt.get("interpreters_api") or "unavailable"),
-                str(rt.get("default_start_method") or "unknown"),
-                runtime.mode,
-                " ".join(runtime.record.get("pyperf_options", [])),
-                f"{len(runtime.benches)} / {len(runtime.failed)}",
-                str(len(runtime.sources)),
-            ]
-        )
-    lines += markdown.table(HEADER, rows)
+    lines += markdown.table(HEADER, [_row(str(tag), runtime) for tag, runtime in view.runtimes.items()])
     files = [  # the lab's commit where the run recorded it (runs before 2026-11-30 did not)
         [str(tag), f"`{source}`", commit]
         for tag, runtime in view.runtimes.items()
         for source, commit in zip(runtime.sources, runtime.commits, strict=True)
     ]
-    lines += ["", "The runs each runtime is read from (a newer run's bench replaces an older one's):", ""]
+    lines += ["", _read_from(view), ""]
     lines += markdown.table(["runtime", "file", "lab commit"], files)
     lines += [
         "",
@@ -84,7 +66,44 @@ def setup(view: MachineView) -> Section:
             "",
             *[f"- {line}" for line in view.normalized],
         ]
-    return section("Setup", [*lines, *_hosts(view)])
+    noise_line = (
+        f"Noise profile of this host (`{noise.FILE}` beside this report): {view.noise.describe()}. A "
+        "quantity that compares two runs measured apart in time (two sessions) moves by that much beyond "
+        "its runs' own intervals, and `labs compare` adds it to such comparisons; runs of one session, "
+        "their processes alternating, share the host's drift and need none."
+    )
+    return section("Setup", [*lines, "", noise_line, *_hosts(view)])
+
+
+def _row(tag: str, runtime: RuntimeView) -> list[str]:
+    facts = runtime.facts
+    return [
+        tag,
+        runtime.version,
+        _known(facts.get("free_threaded_build"), "free-threaded", "default"),
+        _known(facts.get("gil_enabled"), "on", "off"),  # a plain pyperf file does not say
+        str(facts.get("PYTHON_GIL") or "unset"),
+        str(facts.get("interpreters_api") or "unavailable"),
+        str(facts.get("default_start_method") or "unknown"),
+        runtime.mode,
+        " ".join(runtime.record.get("pyperf_options", [])),
+        f"{len(runtime.benches)} / {len(runtime.failed)}",
+        str(len(runtime.sources)),
+    ]
+
+
+def _read_from(view: MachineView) -> str:
+    if view.session:
+        return (
+            f"The runs each runtime is read from: session `{view.session}` alone, the newest complete "
+            "session of this host (its runtimes measured in the same minutes; older sessions are named "
+            "under Left out, and `labs report --all-sessions` merges them):"
+        )
+    return (
+        "The runs each runtime is read from, every session merged (`--all-sessions`, `--normalize`, or no "
+        "session that asked the whole default question and finished: a newer run's bench replaces an "
+        "older one's, so one table may hold numbers measured days apart):"
+    )
 
 
 def _fingerprint(host: hosts.Host) -> str:
