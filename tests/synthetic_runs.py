@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+from labs import models
 from labs.analyse.runs import Run, parse_run
 from labs.plan.selection import DEFAULT_WORKLOADS
 
@@ -59,7 +60,9 @@ def run(
     if whole:
         record["selection"] = {
             "workloads": list(DEFAULT_WORKLOADS),
+            "models": models.names(),
             "suites": ["matrix", "costs"],
+            "patterns": ["n-workers"],
             "workers": None,
         }
     if fingerprint is not None:

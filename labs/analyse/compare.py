@@ -6,8 +6,9 @@ The rule, one quantity from test to verdict to printed interval:
    printed as "processes x values". A side with one process has no between-process spread: the bench
    is "not tested", never tested on its pooled values (which are not independent).
 2. The quantity is R = mean(other's process means) / mean(base's process means); above 1 is slower.
-3. The test is a permutation test of |log R| over the process means (labs.analyse.permutation: exact
-   when the relabellings are few, else seeded Monte Carlo), giving p. A design whose smallest possible
+3. The test, for runs measured side by side in one session, is a permutation test of |log R| over
+   the process means (labs.analyse.permutation: exact when the relabellings are few, else seeded
+   Monte Carlo), giving p. A design whose smallest possible
    p is above alpha (3 + 3 processes: 2/20 = 0.1) can never be significant: it is "not testable"
    and left out of the correction below, where it could only dilute the others.
 4. False discovery rate: Benjamini-Hochberg over the m tested benches of the whole compare (every run
@@ -23,6 +24,11 @@ The rule, one quantity from test to verdict to printed interval:
 
 Between runs of two runtimes the words are "slower" and "faster": a difference to choose by, not a
 regression of the code; only a regression (one runtime, two commits) makes compare fail.
+
+Runs measured apart in time (two sessions, or one after the other) differ by the host's drift too, which
+no relabelling of their processes shows: for them the test and its interval are Welch's t on log R with
+the machine's between-run variance added (labs.analyse.noise.DriftTest), inverted the same way, and the
+rest of the rule is unchanged.
 
 So a flagged bench always prints an interval that excludes 1, and an unflagged one beyond the threshold
 always prints one that contains 1: verdict and interval cannot contradict each other.
@@ -219,10 +225,14 @@ def compare_many(
     return results
 
 
-def apart(base: Run, other: Run) -> bool:
-    """Whether two runs come from two sessions (or say none): measured apart in time."""
+def same_session(base: Run, other: Run) -> bool:
     sessions = {run.record.get("session") for run in (base, other)}
-    return len(sessions) != 1 or None in sessions
+    return len(sessions) == 1 and None not in sessions
+
+
+def apart(base: Run, other: Run) -> bool:
+    """Whether two runs were measured apart in time: not one session whose processes alternated."""
+    return not (same_session(base, other) and alternated(base) and alternated(other))
 
 
 def drift(bench: Bench, profile: noise.Profile) -> float:
@@ -239,9 +249,12 @@ def measured_how(base: Run, other: Run) -> str:
     """Which kind of comparison this is: runs of one session (the same minutes, one after the other) or
     of two (apart in time: the host's drift between them is in every ratio, beyond their intervals)."""
     if not apart(base, other):
-        if all(alternated(run) for run in (base, other)):
-            return "paired in time: one session, their measuring processes alternating (side by side)"
-        return "measured in one session (one after the other, minutes apart; not interleaved)"
+        return "paired in time: one session, their measuring processes alternating (side by side)"
+    if same_session(base, other):
+        return (
+            "measured in one session, one after the other (minutes apart, not interleaved): each test and "
+            "interval below adds this machine's between-run variance (its noise profile)"
+        )
     return (
         "measured across runs of two sessions: the host's drift between them is in every ratio, so each "
         "test and interval below adds this machine's between-run variance (its noise profile)"

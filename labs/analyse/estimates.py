@@ -185,6 +185,8 @@ def is_paired(serial: Bench, bench: Bench) -> bool:
         key = BenchKey.from_json(named)
     except (ValueError, KeyError, TypeError):
         return False
+    if bench.meta.group is not None:  # an arm names the plain serial key: its group must be the same
+        return key == serial.key and side_by_side(serial, bench)
     return key == serial.key and len(serial.processes) == len(bench.processes)
 
 

@@ -29,7 +29,7 @@ from typing import Any
 from labs.analyse.runs import Run
 from labs.core import machine
 from labs.core.errors import UsageError
-from labs.plan.selection import DEFAULT_WORKLOADS
+from labs.plan.selection import DEFAULT_WORKLOADS, model_names
 
 
 @dataclass(frozen=True)
@@ -228,8 +228,8 @@ def newest_host(runs: list[Run], found: dict[Run, Host]) -> Host | None:
 
 
 def complete(session: list[Run]) -> bool:
-    """Whether *session* asked the whole default question (every default workload, the matrix and the
-    costs, the default worker counts) and every run of it finished, none interrupted."""
+    """Whether *session* asked the whole default question (every default workload and model, the matrix
+    and the costs, the default worker counts, start-up) and every run of it finished, none interrupted."""
     return all(_whole(run.record.get("selection")) for run in session) and all(
         run.record.get("finished") and not run.record.get("interrupted") for run in session
     )
@@ -238,12 +238,18 @@ def complete(session: list[Run]) -> bool:
 def _whole(selection: object) -> bool:
     if not isinstance(selection, dict):
         return False
-    asked = selection.get("workloads") or ()
-    suites = selection.get("suites") or ()
+
+    def asked(field: str) -> set[str]:
+        return set(selection.get(field) or ())
+
     return (
-        set(DEFAULT_WORKLOADS) <= set(asked)
-        and {"matrix", "costs"} <= set(suites)
+        set(DEFAULT_WORKLOADS) <= asked("workloads")
+        and set(model_names()) <= asked("models")
+        and {"matrix", "costs"} <= asked("suites")
+        and "n-workers" in asked("patterns")
         and not selection.get("workers")
+        and not selection.get("kind")
+        and selection.get("startup") is not False
     )
 
 

@@ -29,6 +29,7 @@ from labs.analyse.runs import Bench, Run
 
 DEFAULT_TIME, DEFAULT_SPEEDUP = 0.06, 0.04  # log-scale SDs, above every A/A figure measured here
 FILE = "noise.json"  # results/<machine>/noise.json, written with the report
+MAX_DF = 1000.0  # where the known drift dominates, Student's t is the normal distribution
 
 
 @dataclass(frozen=True)
@@ -159,7 +160,8 @@ def write(folder: Path, profile: Profile) -> Path:
 class DriftTest:
     """Two runs' process means compared with the host's drift between them counted: Welch's t on the
     log of the ratio, its variance the two sides' within-run ones plus 2 tau^2 (each run's drift), its
-    degrees of freedom the within-run parts' (Welch-Satterthwaite; tau is taken as known). The same
+    degrees of freedom Welch-Satterthwaite's with tau taken as known (only the within-run parts are
+    estimated). The same
     interface as PermutationTest, so compare's false-discovery control and its intervals work alike;
     the interval is the same t inverted, so it excludes 1 exactly when p <= alpha."""
 
@@ -172,13 +174,13 @@ class DriftTest:
     def of(cls, base: list[float], other: list[float], tau: float) -> DriftTest:
         mean_base, mean_other = stats.mean(base), stats.mean(other)
         within = [stats.stdev(side) ** 2 / (len(side) * stats.mean(side) ** 2) for side in (base, other)]
-        parts = sum(within)
+        variance = sum(within) + 2 * tau**2  # the known drift adds variance, no uncertainty of its own
         df = (
-            parts**2 / sum(v**2 / (len(side) - 1) for v, side in zip(within, (base, other), strict=True))
-            if parts > 0
-            else len(base) + len(other) - 2
+            variance**2 / sum(v**2 / (len(side) - 1) for v, side in zip(within, (base, other), strict=True))
+            if sum(within) > 0
+            else MAX_DF
         )
-        return cls(math.log(mean_other / mean_base), parts + 2 * tau**2, max(df, 1.0))
+        return cls(math.log(mean_other / mean_base), variance, min(max(df, 1.0), MAX_DF))
 
     @property
     def ratio(self) -> float:

@@ -54,7 +54,7 @@ def parse_threshold(text: str) -> float:
 
 
 def execute(args: argparse.Namespace) -> int:
-    from labs.analyse import compare, hosts, noise
+    from labs.analyse import compare, hosts
     from labs.analyse import runs as analysis
     from labs.store import source
 
@@ -74,6 +74,7 @@ def execute(args: argparse.Namespace) -> int:
         if reported
         else [f"{run.tag}/{run.path.name}: lab {source.label(run.record.get('source'))}" for run in chosen]
     )
+    profile = _profile(chosen[0], runs)
     if args.speedups:
         # Each side is a ratio taken inside one process: the host's speed is in both of its terms.
         chosen = [compare.relative_times(run) for run in chosen]
@@ -84,8 +85,6 @@ def execute(args: argparse.Namespace) -> int:
     else:
         # never a host's speed as a regression; each run judged with its session
         chosen, notes = hosts.check(chosen, normalize=args.normalize, among=runs)
-    # the machine's between-run drift, for runs of two sessions (labs.analyse.noise)
-    profile = noise.learn([run for run in runs if run.machine == chosen[0].machine])
     if args.json:
         results = compare.compare_many(chosen[0], chosen[1:], threshold, profile=profile)
         if not any(result.comparisons for result in results):
@@ -99,6 +98,21 @@ def execute(args: argparse.Namespace) -> int:
         raise UsageError("nothing to compare: the runs have no bench in common")
     print(f"\n{compared} benches compared, {regressions} regression(s)")
     return 1 if regressions else 0
+
+
+def _profile(base: Any, runs: list[Any]) -> Any:
+    """The between-run drift of *base*'s host, learned from its runs of *base*'s mode (labs.analyse.noise)."""
+    from labs.analyse import hosts, noise
+
+    found = hosts.assign([run for run in runs if run.machine == base.machine])
+    host, mode = found.get(base), base.record.get("mode")
+    return noise.learn(
+        [
+            run
+            for run, its in found.items()
+            if run.record.get("mode") == mode and (host is None or hosts.same_host(its, host))
+        ]
+    )
 
 
 def as_reported(

@@ -48,7 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for command in COMMANDS:
-        command.add_arguments(commands.add_parser(command.NAME, help=command.HELP))
+        # no abbreviated options: bench passes its own on to the drivers it starts (--interpreters),
+        # which must recognise them by their full names
+        command.add_arguments(commands.add_parser(command.NAME, help=command.HELP, allow_abbrev=False))
     return parser
 
 

@@ -28,6 +28,7 @@ import json
 import multiprocessing
 import os
 import random
+import signal
 import sys
 import threading
 import time
@@ -106,17 +107,43 @@ class ForkedArm(Arm):
         self.helper, self.connection, self.timeout = helper, connection, timeout
 
     def time(self) -> float:
-        self.connection.send("job")
-        if not self.connection.poll(self.timeout + 30):
-            raise RunError(f"{self.key.name}: the fork pool's helper did not answer in {self.timeout:g} s")
-        status, value = self.connection.recv()
+        try:
+            self.connection.send("job")
+            if not self.connection.poll(self.timeout + 30):
+                raise RunError(
+                    f"{self.key.name}: the fork pool's helper did not answer in {self.timeout:g} s"
+                )
+            status, value = self.connection.recv()
+        except (EOFError, OSError) as exc:  # the helper died (killed, out of memory)
+            self._end()
+            raise RunError(
+                f"{self.key.name}: the fork pool's helper is gone ({type(exc).__name__})"
+            ) from None
+        except RunError:
+            self._end()  # a hung helper must not run its pool beside the other arms' rounds
+            raise
         if status != "ok":
+            self._end()
             raise RunError(value)
         return float(value)
 
     def stop(self) -> None:
         with contextlib.suppress(OSError, ValueError):
             self.connection.send("stop")
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:  # its pool stops in well under a second; never wait forever
+            with contextlib.suppress(ChildProcessError):
+                if os.waitpid(self.helper, os.WNOHANG)[0]:
+                    return
+                time.sleep(0.01)
+                continue
+            return
+        self._end()
+
+    def _end(self) -> None:
+        """Kill the helper and its pool (the helper's own process group is ours: by pid, then reap)."""
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.helper, signal.SIGKILL)
         with contextlib.suppress(ChildProcessError):
             os.waitpid(self.helper, 0)
 
@@ -157,11 +184,12 @@ def _serve(
                     lab.verify(combination, results, expected, workload.verified)
                     verified = True
                 connection.send(("ok", seconds))
-    except (RunError, UsageError) as exc:
-        with contextlib.suppress(OSError):
-            connection.send(("failed", str(exc)))
-        return 1
     except EOFError:  # the measuring process went away
+        return 1
+    except Exception as exc:  # said to the measuring process, which names the arm as failed
+        reason = str(exc) if isinstance(exc, RunError | UsageError) else f"{type(exc).__name__}: {exc}"
+        with contextlib.suppress(OSError):
+            connection.send(("failed", reason))
         return 1
     return 0
 

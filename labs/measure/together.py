@@ -101,7 +101,8 @@ def run(drivers: Sequence[Driver], bench_args: Sequence[str], seed: int | None =
     )
     with _started(drivers, bench_args, {"LABS_SESSION": session, ALTERNATING_ENV: alternating}):
         _take_turns(drivers, random.Random(seed))
-        codes = [d.process.wait() for d in drivers if d.process is not None]
+        waited = [d.process.wait() for d in drivers if d.process is not None]
+    codes = [128 - code if code < 0 else code for code in waited]  # killed by signal N: as a shell says it
     stops = [code for code in codes if code > 128]
     return stops[0] if stops else max(codes, default=0)
 

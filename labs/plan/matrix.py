@@ -125,8 +125,8 @@ def _job(
     return BenchSpec(key, options=options, paired=paired, tier=tier)
 
 
-def _tier(kind: str, model: str, pattern: str, workers: int, points: tuple[int, ...]) -> int:
-    """The core questions first. 0: each model's CPU-bound speedup at the top worker count (scaling,
+def _tier(kind: str, model: str, pattern: str, workers: int, points: tuple[int, ...], at_cpus: int) -> int:
+    """The core questions first. 0: each model's CPU-bound speedup at the CPU count (scaling,
     the GIL, free-threading, subinterpreters vs processes). 1: the I/O crossover at one concurrency,
     the scale-out engines' speedup, and the core costs (start-up, transfer, memory, races). 2: the
     rest of the CPU sweep. 3: the rest."""
@@ -134,7 +134,7 @@ def _tier(kind: str, model: str, pattern: str, workers: int, points: tuple[int, 
         return 3
     if kind == "cpu":
         top = 1 if model in ENGINES else 0  # an engine leaves the machine: not a first question on one
-        return top if workers == points[-1] else 2
+        return top if workers == (at_cpus if at_cpus in points else points[-1]) else 2
     return 1 if workers == IO_FOCUS or len(points) == 1 else 3
 
 
@@ -204,7 +204,7 @@ def _matrix(
                 specs += [
                     _job(
                         workload.name, model, pattern, n, size if cpu else max(size, n), timeout, cpu,
-                        _tier(workload.kind, model, pattern, n, points),
+                        _tier(workload.kind, model, pattern, n, points, at_cpus),
                     )
                     for n in points
                 ]  # fmt: skip

@@ -82,7 +82,7 @@ class RuntimeView:
     failed: list[Any] = field(default_factory=list)  # the failed benches every chosen run recorded
     benches: dict[BenchKey, Bench] = field(default_factory=dict)
     suites: dict[BenchKey, str] = field(default_factory=dict)
-    session_of: dict[BenchKey, str] = field(default_factory=dict)  # the session each bench was measured in
+    session_of: dict[BenchKey, str] = field(default_factory=dict)  # benches alike here shared the drift
     _speedups: dict[BenchKey, Estimate | None] = field(default_factory=dict, repr=False)
 
     @property
@@ -287,7 +287,7 @@ def build_view(
         view.commits.append(source.label(run.record.get("source")))
         view.benches.update(benches)
         view.suites.update({key: report_suite(key, bench) for key, bench in benches.items()})
-        view.session_of.update(dict.fromkeys(benches, hosts.session_id(run)))
+        view.session_of.update(dict.fromkeys(benches, _drift_group(run)))
     ordered = dict(sorted(runtimes.items()))
     left_out += _other_sessions(older, ordered, {RuntimeTag.parse(r.tag) for r in valid})
     # the probe's files sit beside the runtime folders: results/<machine>/compat/ (not runs)
@@ -296,6 +296,12 @@ def build_view(
         machine, mode, ordered, runs, left_out + refused, compat, found, host, normalized,
         hosts.session_id(session[-1]) if session else None, noise_profile.learn(on_this_host),
     )  # fmt: skip
+
+
+def _drift_group(run: Run) -> str:
+    """Runs of one session whose processes alternated share the host's drift; any other run is apart."""
+    alternating = isinstance(run.record.get("alternating"), dict)
+    return hosts.session_id(run) + ("" if alternating else f"/{run.path.name}")
 
 
 def _other_sessions(

@@ -59,9 +59,9 @@ def compare_cli(root: Path, *args: str) -> subprocess.CompletedProcess:
 
 
 def test_compare_flags_a_regression_and_gates_on_it(tmp_path):
-    """One runtime, two runs (two commits): 11% slower is a REGRESSION and compare fails."""
-    # 5 processes a side (processes of A, then of B ~11% slower): the permutation test can reach p < 0.05.
-    slow = [[v * 1.11 for v in A[i : i + 3]] for i in range(5)]
+    """One runtime, two runs (two commits, two sessions): 35% slower is a REGRESSION and compare fails,
+    beyond the 6% the host may drift between sessions (the noise profile's default)."""
+    slow = [[v * 1.35 for v in A[i : i + 3]] for i in range(5)]
     fast = [A[i : i + 3] for i in range(5)]
     before = _fake_run(
         tmp_path, "3.13", "2026-01-01T00-00-00Z", {"x/serial/n-workers/w1": fast, "only/old": A}
@@ -70,7 +70,7 @@ def test_compare_flags_a_regression_and_gates_on_it(tmp_path):
     done = compare_cli(tmp_path, str(before), str(after), "--table")
     assert done.returncode == 1, done.stderr
     row = next(line for line in done.stdout.splitlines() if line.startswith("| x/serial"))
-    assert "| 1.110 |" in row and "REGRESSION" in row and "| 5x3 | 5x3 |" in row, row
+    assert "| 1.350 |" in row and "REGRESSION" in row and "| 5x3 | 5x3 |" in row, row
     assert "Benjamini-Hochberg over the 1 tested benches" in done.stdout
     assert "only in 3.13@2026-01-01T00-00-00Z: only/old" in done.stdout
     reverse = compare_cli(tmp_path, str(after), str(before))
@@ -80,7 +80,7 @@ def test_compare_flags_a_regression_and_gates_on_it(tmp_path):
 def test_two_files_of_one_runtime_in_any_folders_are_one_runtime(tmp_path):
     """CI compares base/run.json with head/run.json: the folder names are not runtimes; the runtime each
     run recorded is, so a slowdown stays a REGRESSION and fails the job."""
-    slow = [[v * 1.11 for v in A[i : i + 3]] for i in range(5)]
+    slow = [[v * 1.35 for v in A[i : i + 3]] for i in range(5)]
     sides = {}
     for side, values in (("base", [A[i : i + 3] for i in range(5)]), ("head", slow)):
         stored = _fake_run(tmp_path / side, "3.13", "2026-01-01T00-00-00Z", {"x/serial/n-workers/w1": values})
@@ -93,7 +93,7 @@ def test_two_files_of_one_runtime_in_any_folders_are_one_runtime(tmp_path):
 
 
 def test_between_runtimes_a_difference_is_slower_or_faster_never_a_regression(tmp_path):
-    slow = [[v * 1.11 for v in A[i : i + 3]] for i in range(5)]
+    slow = [[v * 1.35 for v in A[i : i + 3]] for i in range(5)]
     _fake_run(
         tmp_path, "3.13", "2026-01-01T00-00-00Z", {"x/serial/n-workers/w1": [A[i : i + 3] for i in range(5)]}
     )
@@ -101,7 +101,7 @@ def test_between_runtimes_a_difference_is_slower_or_faster_never_a_regression(tm
     done = compare_cli(tmp_path, "3.13", "3.14", "--json")
     assert done.returncode == 0, done.stderr
     (bench,) = json.loads(done.stdout)["comparisons"][0]["benches"]
-    assert bench["verdict"] == "slower" and bench["flagged"] and bench["ratio"] == pytest.approx(1.11)
+    assert bench["verdict"] == "slower" and bench["flagged"] and bench["ratio"] == pytest.approx(1.35)
     assert "faster" in compare_cli(tmp_path, "3.14", "3.13").stdout
 
 

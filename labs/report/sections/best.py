@@ -13,6 +13,7 @@ from labs.analyse import stats
 from labs.analyse.estimates import Estimate
 from labs.analyse.runs import Bench
 from labs.plan.key import BenchKey
+from labs.plan.matrix import ENGINES
 from labs.report import markdown
 from labs.report.section import Section, section
 from labs.report.view import MachineView, RuntimeView
@@ -102,8 +103,8 @@ def choose(runtime: RuntimeView, workload: str, kind: str = "cpu") -> Choice | N
             plausible.append((key, bench, estimate))
         elif not plausible:
             skipped += 1
-    if not plausible:
-        return None
+    if not any(key.model not in (*ENGINES, "serial") for key, _, _ in plausible):
+        return None  # an engine alone answers "should this leave the machine", not which model to use here
     best_key, best_bench, best = plausible[0]
     quick = runtime.mode == "quick"
     fastest_of_each: dict[str, tuple[BenchKey, Bench, Estimate]] = {}

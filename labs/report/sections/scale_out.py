@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from labs.analyse import estimates as analysed
 from labs.plan.key import BenchKey
+from labs.plan.matrix import ENGINES
 from labs.report import estimates, markdown
 from labs.report.section import Section, section
 from labs.report.view import MachineView, RuntimeView
 
 TITLE = "Leaving the machine: Dask and Celery"
-ENGINES = ("dask", "celery")
 REFERENCE = "processes-forkserver"  # the single-machine pool the engines are held against
 OVERHEAD_MODELS = ("threads", REFERENCE, "interpreters-pool", *ENGINES)
 BREAK_EVEN_SHARE = 0.9
