@@ -21,12 +21,14 @@ MODES = tuple(mode.value for mode in schema.Mode)
 # What a bare `bench` measures: workloads that answer the first questions (pure-Python float and call
 # kernels, C code that releases the GIL and C code that holds it; the I/O crossover at both ends).
 # --full, or -w by name, measures every workload.
+DEFAULT_WORKLOADS = ("nbody", "fib", "hashing", "parsing", "download", "mixed-cpu0", "mixed-cpu16")
+
+
 def model_names() -> list[str]:
     """Every model the lab has: what a run asks for when -m is not given."""
     return models.names()
 
 
-DEFAULT_WORKLOADS = ("nbody", "fib", "hashing", "parsing", "download", "mixed-cpu0", "mixed-cpu16")
 SUITES = tuple(suite.value for suite in schema.RunSuite)
 MAX_BENCH_TIMEOUT = 24 * 3600.0  # one bench may take a day; beyond that a number is a typo
 MAX_BUDGET_MINUTES = 7 * 24 * 60.0
