@@ -162,7 +162,12 @@ def as_reported(
         )
         benches = {bench.name: bench for bench in runtime.benches.values()}
         merged = Run(newest.path, machine, tag, newest.started, runtime.record, benches)
-        lines = [f"{tag} ({machine}): the report's {runtime.mode}-mode runs, the newest bench of each key:"]
+        read = (
+            f"session {view.session}"
+            if view.session
+            else "every session merged, the newest bench of each key"
+        )
+        lines = [f"{tag} ({machine}): the report's {runtime.mode}-mode runs ({read}):"]
         lines += [
             f"  {file}: lab {commit}" for file, commit in zip(runtime.sources, runtime.commits, strict=True)
         ]
