@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from labs.analyse import estimates, stats
+from labs.analyse import estimates, hosts, stats
 from labs.analyse.runs import Bench, Run
 
 DEFAULT_TIME, DEFAULT_SPEEDUP = 0.06, 0.04  # log-scale SDs, above every A/A figure measured here
@@ -63,11 +63,6 @@ def _code(run: Run) -> tuple[str, str] | None:
     if not isinstance(made, dict) or not made.get("commit") or made.get("dirty") is not False:
         return None
     return str(run.record.get("runtime", {}).get("tag") or run.tag), str(made["commit"])
-
-
-def _session(run: Run) -> str:
-    named = run.record.get("session")
-    return named if isinstance(named, str) and named else run.started
 
 
 def between_run_variance(values: list[tuple[float, float]]) -> float | None:
@@ -112,11 +107,11 @@ def learn(runs: list[Run]) -> Profile:
             identity = (*code, key, bench.meta.tasks)
             found = _log_time(bench)
             if found is not None:
-                times.setdefault(identity, {})[_session(run)] = found
+                times.setdefault(identity, {})[hosts.session_id(run)] = found
             serial = by_key.get(key.paired_baseline()) or by_key.get(key.serial_baseline())
             paired = _log_speedup(serial, bench) if serial is not None and serial is not bench else None
             if paired is not None:
-                speedups.setdefault(identity, {})[_session(run)] = paired
+                speedups.setdefault(identity, {})[hosts.session_id(run)] = paired
     tau_time = [t for t in (between_run_variance(list(v.values())) for v in times.values()) if t is not None]
     tau_speed = [
         t for t in (between_run_variance(list(v.values())) for v in speedups.values()) if t is not None

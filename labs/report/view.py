@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from labs.analyse import compare, hosts
 from labs.analyse import estimates as analysed
-from labs.analyse import hosts
 from labs.analyse import noise as noise_profile
 from labs.analyse.estimates import Estimate
 from labs.analyse.runs import Bench, Run
@@ -300,8 +300,7 @@ def build_view(
 
 def _drift_group(run: Run) -> str:
     """Runs of one session whose processes alternated share the host's drift; any other run is apart."""
-    alternating = isinstance(run.record.get("alternating"), dict)
-    return hosts.session_id(run) + ("" if alternating else f"/{run.path.name}")
+    return hosts.session_id(run) + ("" if compare.alternated(run) else f"/{run.path.name}")
 
 
 def _other_sessions(
